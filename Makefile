@@ -1,0 +1,75 @@
+# totpgate - see README.md.  `make run` and `make test` are the two entry points.
+
+CC       ?= cc
+BUILD    ?= build
+SANITIZE ?=
+PYTHON   ?= /usr/bin/python3
+
+PKGS     := libh2o-evloop openssl jansson sqlite3 libqrencode libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
+            -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread
+
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+SRC      := $(sort $(wildcard src/*.c))
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%.o)
+
+.PHONY: all deps deps-test run test unit integration clean format
+
+all: $(BUILD)/totpgate
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+	$(CC) $(CFLAGS) -Isrc -MMD -MP -c -o $@ $<
+
+$(BUILD)/totpgate: $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/unit:
+	mkdir -p $@
+
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# Installs build dependencies with apt-get when pkg-config cannot find them.
+deps:
+	@scripts/install-deps build
+
+deps-test:
+	@scripts/install-deps test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-dev $(ARGS)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+integration: $(BUILD)/totpgate
+	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test: deps-test
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory integration
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf $(BUILD)

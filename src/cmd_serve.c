@@ -1,0 +1,97 @@
+/*
+ * cmd_serve.c - `totpgate serve`: options, then server_run().
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_TOKEN_TTL (8 * 3600)
+
+/* Splits "host:port" or "[v6]:port"; 0 on success. */
+static int parse_listen(server_config *cfg, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    size_t host_len;
+
+    if (colon == NULL || cli_parse_uint(colon + 1, 0, 65535, &cfg->port) != 0)
+        return -1;
+    host_len = (size_t)(colon - s);
+    if (host_len >= 2 && s[0] == '[' && s[host_len - 1] == ']') {
+        s++;
+        host_len -= 2;
+    }
+    if (host_len == 0 || host_len >= sizeof cfg->listen_host)
+        return -1;
+    memcpy(cfg->listen_host, s, host_len);
+    cfg->listen_host[host_len] = '\0';
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},    {"data", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},   {"skew", required_argument, NULL, 's'},
+        {"token-ttl", required_argument, NULL, 'T'}, {"issuer", required_argument, NULL, 'i'},
+        {"log-level", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+    };
+    server_config cfg;
+    log_level level;
+    int c;
+    tg_status rc;
+
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.listen_host, sizeof cfg.listen_host, "127.0.0.1");
+    cfg.port = 8080;
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", cli_default_data_dir());
+    cfg.skew = 1;
+    cfg.token_ttl = DEFAULT_TOKEN_TTL;
+    snprintf(cfg.issuer, sizeof cfg.issuer, "totpgate");
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_listen(&cfg, optarg) != 0)
+                return cli_usage_error("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+            break;
+        case 'd':
+            if (strlen(optarg) >= sizeof cfg.data_dir)
+                return cli_usage_error("--data: path too long");
+            snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", optarg);
+            break;
+        case 't':
+            if (cli_parse_uint(optarg, 1, 128, &cfg.threads) != 0)
+                return cli_usage_error("--threads takes 1 to 128");
+            break;
+        case 's':
+            if (cli_parse_uint(optarg, 0, 2, &cfg.skew) != 0)
+                return cli_usage_error("--skew takes 0, 1 or 2 (time steps either side of now)");
+            break;
+        case 'T':
+            if (cli_parse_duration(optarg, &cfg.token_ttl) != 0)
+                return cli_usage_error("--token-ttl takes a duration such as 3600, 90m or 8h");
+            break;
+        case 'i':
+            if (strlen(optarg) == 0 || strlen(optarg) > TOKEN_ISS_MAX)
+                return cli_usage_error("--issuer takes 1 to 128 characters");
+            snprintf(cfg.issuer, sizeof cfg.issuer, "%s", optarg);
+            break;
+        case 'L':
+            if (log_parse_level(optarg, &level) != 0)
+                return cli_usage_error("--log-level takes debug, info, warn or error");
+            log_set_level(level);
+            break;
+        default:
+            return cli_usage_error("serve: unknown option");
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error("serve takes no positional arguments");
+    rc = server_run(&cfg);
+    return rc == TG_OK ? 0 : cli_fail("serve", rc);
+}

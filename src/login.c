@@ -1,0 +1,149 @@
+/*
+ * login.c - strict parsing of the login request body; see login.h.
+ */
+#include "login.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+
+/*
+ * Finds a comma followed (after white space) by '}' or ']' outside strings:
+ * the trailing comma that JavaScript and Java samples often send, and that
+ * JSON forbids.
+ */
+static int has_trailing_comma(const char *s, size_t len)
+{
+    int in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_string = 1;
+        } else if (c == ',') {
+            size_t j = i + 1;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n'))
+                j++;
+            if (j < len && (s[j] == '}' || s[j] == ']'))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Gets member name as a string of at most max bytes; writes the problem to msg. */
+static tg_status get_string_member(const char **value, size_t *value_len, json_t *obj, const char *name, char *msg,
+                                   size_t msg_cap)
+{
+    json_t *v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        snprintf(msg, msg_cap, "missing member \"%s\"; expected {\"API_KEY\": \"...\", \"TOTP\": \"...\"}", name);
+        return TG_ERR_INVALID_REQUEST;
+    }
+    if (!json_is_string(v)) {
+        snprintf(msg, msg_cap, "member \"%s\" must be a JSON string, not %s", name,
+                 json_is_integer(v) || json_is_real(v) ? "a number"
+                 : json_is_null(v)                     ? "null"
+                 : json_is_boolean(v)                  ? "a boolean"
+                 : json_is_array(v)                    ? "an array"
+                                                       : "an object");
+        return TG_ERR_INVALID_REQUEST;
+    }
+    *value = json_string_value(v);
+    *value_len = json_string_length(v);
+    return TG_OK;
+}
+
+tg_status login_parse(login_request *out, const char *body, size_t len, char *msg, size_t msg_cap)
+{
+    tg_status rc;
+    json_error_t err;
+    json_t *root = NULL;
+    const char *key, *code;
+    size_t key_len, code_len;
+
+    memset(out, 0, sizeof *out);
+    if (len > LOGIN_BODY_MAX) {
+        snprintf(msg, msg_cap, "request body must not exceed %d bytes", LOGIN_BODY_MAX);
+        return TG_ERR_PAYLOAD_TOO_LARGE;
+    }
+    if (len == 0) {
+        snprintf(msg, msg_cap, "request body is empty; expected {\"API_KEY\": \"...\", \"TOTP\": \"...\"}");
+        return TG_ERR_INVALID_JSON;
+    }
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL) {
+        if (json_error_code(&err) == json_error_duplicate_key) {
+            snprintf(msg, msg_cap, "duplicate member at line %d, column %d: %s", err.line, err.column, err.text);
+            rc = TG_ERR_INVALID_REQUEST;
+        } else {
+            snprintf(msg, msg_cap, "invalid JSON at line %d, column %d: %s%s", err.line, err.column, err.text,
+                     has_trailing_comma(body, len)
+                         ? " (a trailing comma after the last member is not allowed in JSON; remove it)"
+                         : "");
+            rc = TG_ERR_INVALID_JSON;
+        }
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        snprintf(msg, msg_cap, "request body must be a JSON object: {\"API_KEY\": \"...\", \"TOTP\": \"...\"}");
+        rc = TG_ERR_INVALID_REQUEST;
+        goto out;
+    }
+    if ((rc = get_string_member(&key, &key_len, root, "API_KEY", msg, msg_cap)) != TG_OK ||
+        (rc = get_string_member(&code, &code_len, root, "TOTP", msg, msg_cap)) != TG_OK)
+        goto out;
+
+    rc = TG_ERR_INVALID_REQUEST;
+    if (key_len == 0 || key_len > API_KEY_MAX) {
+        snprintf(msg, msg_cap, "API_KEY must be 1 to %d characters", API_KEY_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < key_len; i++) {
+        if (key[i] <= 0x20 || key[i] >= 0x7f) {
+            snprintf(msg, msg_cap, "API_KEY must be printable ASCII without spaces");
+            goto out;
+        }
+    }
+    rc = TG_ERR_INVALID_TOTP_FORMAT;
+    if (code_len != 6 && code_len != 8) {
+        snprintf(msg, msg_cap, "TOTP must be 6 or 8 ASCII digits (0-9), with no spaces or signs");
+        goto out;
+    }
+    for (size_t i = 0; i < code_len; i++) {
+        if (code[i] < '0' || code[i] > '9') {
+            snprintf(msg, msg_cap, "TOTP must be 6 or 8 ASCII digits (0-9), with no spaces or signs");
+            goto out;
+        }
+    }
+    memcpy(out->api_key, key, key_len);
+    out->api_key_len = key_len;
+    memcpy(out->totp, code, code_len);
+    out->totp_len = code_len;
+    rc = TG_OK;
+out:
+    if (root != NULL) {
+        /* the parsed tree holds the API key and code: wipe before freeing */
+        const char *k;
+        json_t *v;
+        json_object_foreach(root, k, v) {
+            if (json_is_string(v))
+                tg_cleanse((void *)json_string_value(v), json_string_length(v));
+        }
+        json_decref(root);
+    }
+    if (rc != TG_OK)
+        tg_cleanse(out, sizeof *out);
+    return rc;
+}

@@ -1,0 +1,369 @@
+/*
+ * server.c - h2o event loops, listeners, routing, responses and shutdown;
+ * see server.h.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "handler_session.h"
+#include "jsonout.h"
+#include "log.h"
+
+#define MAX_ENTITY_BYTES (64 * 1024) /* h2o refuses larger bodies itself; handlers apply tighter limits */
+#define DRAIN_TIMEOUT_MS 5000
+#define LOOP_TICK_MS 100
+
+static atomic_int stopping;
+
+typedef struct route {
+    const char *path;
+    const char *method;
+    const char *allow;
+    void (*handle)(tg_loop *loop, h2o_req_t *req);
+} route;
+
+static const route routes[] = {
+    {SESSION_GENERATE_PATH, "POST", "POST", handle_totp_generate},
+};
+
+/* ---- responses ---- */
+
+void server_send_json(h2o_req_t *req, int status, const char *reason, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    req->res.content_length = len;
+    h2o_send_inline(req, body, len);
+}
+
+void server_send_error(h2o_req_t *req, tg_status rc, const char *message)
+{
+    const tg_status_info *info = tg_status_info_of(rc);
+    char body[1024];
+    size_t pos = 0;
+
+    if (message == NULL)
+        message = info->message;
+    if (jsonout_raw(body, sizeof body, &pos, "{\"ErrorCode\":") != TG_OK ||
+        jsonout_string(body, sizeof body, &pos, info->error_code) != TG_OK ||
+        jsonout_raw(body, sizeof body, &pos, ",\"Message\":") != TG_OK ||
+        jsonout_string(body, sizeof body, &pos, message) != TG_OK || jsonout_raw(body, sizeof body, &pos, "}") != TG_OK) {
+        /* a message too long for the buffer: fall back to the default one */
+        pos = 0;
+        jsonout_raw(body, sizeof body, &pos, "{\"ErrorCode\":");
+        jsonout_string(body, sizeof body, &pos, info->error_code);
+        jsonout_raw(body, sizeof body, &pos, ",\"Message\":");
+        jsonout_string(body, sizeof body, &pos, info->message);
+        jsonout_raw(body, sizeof body, &pos, "}");
+    }
+    server_send_json(req, info->http_status, info->reason, body, pos);
+}
+
+void server_client_addr(char *out, size_t cap, h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    out[0] = '\0';
+    if (req->conn->callbacks->get_peername == NULL)
+        return;
+    len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (len == 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)cap);
+}
+
+/* ---- routing ---- */
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    tg_loop *loop = (tg_loop *)req->conn->ctx;
+    (void)self;
+
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const route *r = &routes[i];
+        if (!h2o_memis(req->path_normalized.base, req->path_normalized.len, r->path, strlen(r->path)))
+            continue;
+        if (!h2o_memis(req->method.base, req->method.len, r->method, strlen(r->method))) {
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, r->allow, strlen(r->allow));
+            server_send_error(req, TG_ERR_METHOD_NOT_ALLOWED, NULL);
+            return 0;
+        }
+        r->handle(loop, req);
+        return 0;
+    }
+    server_send_error(req, TG_ERR_NOT_FOUND, NULL);
+    return 0;
+}
+
+/* ---- loops ---- */
+
+void server_post(tg_loop *loop, loop_message *msg)
+{
+    h2o_multithread_send_message(&loop->receiver, &msg->super);
+}
+
+static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        loop_message *msg = H2O_STRUCT_FROM_MEMBER(loop_message, super.link, messages->next);
+        h2o_linklist_unlink(&msg->super.link);
+        msg->cb(msg);
+    }
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    tg_loop *loop = listener->data;
+    h2o_socket_t *sock;
+
+    if (err != NULL)
+        return;
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    h2o_accept(&loop->accept_ctx, sock);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *loop_main(void *arg)
+{
+    tg_loop *loop = arg;
+    int64_t deadline = 0;
+
+    while (!atomic_load(&stopping))
+        h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
+    /* stop accepting, then let answers that wait on the writer go out */
+    h2o_socket_read_stop(loop->listener);
+    h2o_socket_close(loop->listener);
+    loop->listener = NULL;
+    deadline = now_ms() + DRAIN_TIMEOUT_MS;
+    while (loop->inflight > 0 && now_ms() < deadline)
+        h2o_evloop_run(loop->ctx.loop, 10);
+    /* one more turn flushes the last responses */
+    h2o_evloop_run(loop->ctx.loop, 0);
+    return NULL;
+}
+
+/* Opens a listening socket with SO_REUSEPORT on host:port. */
+static tg_status listen_on(int *out_fd, const char *host, unsigned port)
+{
+    struct addrinfo hints, *res = NULL;
+    char port_str[16];
+    int fd = -1, on = 1;
+    tg_status rc = TG_ERR_IO;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port_str, sizeof port_str, "%u", port);
+    if (getaddrinfo(host, port_str, &hints, &res) != 0 || res == NULL) {
+        log_event(LOG_ERROR, "listen_failed", "host", host, "error", "cannot resolve host", NULL);
+        return TG_ERR_INVALID_ARG;
+    }
+    if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        goto out;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        goto out;
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        log_event(LOG_ERROR, "listen_failed", "host", host, "port", port_str, "error", strerror(errno), NULL);
+        goto out;
+    }
+    *out_fd = fd;
+    fd = -1;
+    rc = TG_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return rc;
+}
+
+static unsigned bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
+{
+    tg_status rc;
+
+    loop->app = app;
+    if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
+        return rc;
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
+    loop->accept_ctx.ctx = &loop->ctx;
+    loop->accept_ctx.hosts = config->hosts;
+    loop->queue = h2o_multithread_create_queue(loop->ctx.loop);
+    h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_messages);
+    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    loop->listener->data = loop;
+    h2o_socket_read_start(loop->listener, on_accept);
+    return TG_OK;
+}
+
+static void loop_dispose(tg_loop *loop)
+{
+    if (loop->queue != NULL) {
+        h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
+        h2o_multithread_destroy_queue(loop->queue);
+        h2o_context_dispose(&loop->ctx);
+        h2o_evloop_destroy(loop->ctx.loop);
+    }
+    store_close(loop->reader);
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 256 ? (unsigned)n : 1;
+}
+
+tg_status server_run(const server_config *cfg)
+{
+    tg_app app;
+    h2o_globalconf_t config;
+    h2o_hostconf_t *hostconf;
+    h2o_handler_t *handler;
+    tg_loop *loops = NULL;
+    unsigned nthreads = cfg->threads ? cfg->threads : default_threads(), started = 0, port = cfg->port;
+    store *writer_store = NULL;
+    sigset_t sigs;
+    int sig = 0, config_ready = 0;
+    char port_str[16], threads_str[16], ttl_str[24];
+    tg_status rc;
+
+    memset(&app, 0, sizeof app);
+    app.cfg = cfg;
+    atomic_store(&stopping, 0);
+
+    /* signals: block in every thread, wait for them here */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (clock_test_offset() != 0) {
+        char off[24];
+        snprintf(off, sizeof off, "%lld", (long long)clock_test_offset());
+        log_event(LOG_WARN, "test_clock_offset", "seconds", off, "hint",
+                  "TOTPGATE_TEST_CLOCK_OFFSET is for tests only", NULL);
+    }
+    if ((rc = data_dir_ensure(cfg->data_dir)) != TG_OK) {
+        log_event(LOG_ERROR, "data_dir_failed", "path", cfg->data_dir, NULL);
+        goto out;
+    }
+    if ((rc = vault_open(&app.vault, cfg->data_dir)) != TG_OK) {
+        log_event(LOG_ERROR, "master_key_failed", "error", tg_status_str(rc), NULL);
+        goto out;
+    }
+    if ((rc = store_open(&writer_store, cfg->data_dir)) != TG_OK)
+        goto out;
+    if ((rc = keyring_load(&app.keyring, writer_store, &app.vault, 1, clock_now())) != TG_OK) {
+        log_event(LOG_ERROR, "signing_key_failed", "error", tg_status_str(rc), NULL);
+        store_close(writer_store);
+        goto out;
+    }
+    if ((rc = tg_random_bytes(app.dummy_secret, sizeof app.dummy_secret)) != TG_OK) {
+        store_close(writer_store);
+        goto out;
+    }
+    if ((rc = writer_start(&app.writer, writer_store)) != TG_OK)
+        goto out;
+
+    h2o_config_init(&config);
+    config_ready = 1;
+    config.server_name = h2o_iovec_init(H2O_STRLIT("totpgate"));
+    config.max_request_entity_size = MAX_ENTITY_BYTES;
+    hostconf = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    handler = h2o_create_handler(h2o_config_register_path(hostconf, "/", 0), sizeof *handler);
+    handler->on_req = on_req;
+
+    if ((loops = calloc(nthreads, sizeof *loops)) == NULL) {
+        rc = TG_ERR_NOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        loops[i].listen_fd = -1;
+        if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port)) != TG_OK)
+            goto out;
+        if (port == 0)
+            port = bound_port(loops[i].listen_fd); /* the other loops join the same port */
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        if ((rc = loop_init(&loops[i], &app, &config)) != TG_OK)
+            goto out;
+    }
+    for (started = 0; started < nthreads; started++) {
+        if (pthread_create(&loops[started].thread, NULL, loop_main, &loops[started]) != 0) {
+            rc = TG_ERR_INTERNAL;
+            goto out;
+        }
+    }
+    snprintf(port_str, sizeof port_str, "%u", port);
+    snprintf(threads_str, sizeof threads_str, "%u", nthreads);
+    snprintf(ttl_str, sizeof ttl_str, "%lld", (long long)cfg->token_ttl);
+    log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", port_str, "threads", threads_str, "data",
+              cfg->data_dir, "kid", app.keyring.active.kid, "token_ttl", ttl_str, NULL);
+
+    while (sigwait(&sigs, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+        ;
+    log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    rc = TG_OK;
+out:
+    atomic_store(&stopping, 1);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(loops[i].thread, NULL);
+    /* the writer finishes what was queued before the loops' queues go away */
+    writer_stop(app.writer);
+    if (loops != NULL) {
+        for (unsigned i = 0; i < nthreads; i++) {
+            loop_dispose(&loops[i]);
+            if (loops[i].listen_fd >= 0 && loops[i].listener == NULL && loops[i].queue == NULL)
+                close(loops[i].listen_fd);
+        }
+        free(loops);
+    }
+    if (config_ready)
+        h2o_config_dispose(&config);
+    keyring_release(&app.keyring);
+    vault_close(&app.vault);
+    tg_cleanse(app.dummy_secret, sizeof app.dummy_secret);
+    if (rc == TG_OK)
+        log_event(LOG_INFO, "stopped", NULL);
+    return rc;
+}

@@ -1,0 +1,88 @@
+/*
+ * server.h - the HTTP server: h2o event loops, routing and responses.
+ *
+ * One h2o event loop per thread, each with its own SO_REUSEPORT listener
+ * and its own read-only store handle.  Store writes go to the single writer
+ * thread (writer.h); its completions come back to the loop that asked
+ * through h2o's multithread queue, so that every h2o object is touched
+ * only by its own loop thread.
+ *
+ * Handlers (handler_*.c) are plain functions that receive their loop and the
+ * request, and answer with server_send_json() / server_send_error(), the one
+ * place where a tg_status becomes an HTTP response.
+ */
+#ifndef TG_SERVER_H
+#define TG_SERVER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "keyring.h"
+#include "status.h"
+#include "store.h"
+#include "token.h"
+#include "vault.h"
+#include "writer.h"
+
+#define SERVER_DATA_DIR_MAX 1024
+
+typedef struct server_config {
+    char listen_host[256];
+    unsigned port;             /* 0 picks a free port (logged at start) */
+    char data_dir[SERVER_DATA_DIR_MAX];
+    unsigned threads;          /* event loops; 0 = number of cores */
+    unsigned skew;             /* accepted TOTP steps either side of now, 0..2 */
+    int64_t token_ttl;         /* seconds */
+    char issuer[TOKEN_ISS_MAX + 1];
+} server_config;
+
+/* State shared by every loop; read-only once serving starts. */
+typedef struct tg_app {
+    const server_config *cfg;
+    vault vault;
+    keyring keyring;
+    writer *writer;
+    uint8_t dummy_secret[20]; /* unknown API keys are checked against it, so they cost the same work */
+} tg_app;
+
+/* A message from another thread, run on the loop thread by cb. */
+typedef struct loop_message {
+    h2o_multithread_message_t super;
+    void (*cb)(struct loop_message *msg);
+} loop_message;
+
+/* One event-loop thread.  ctx must stay the first member: a request finds its
+ * loop through req->conn->ctx. */
+typedef struct tg_loop {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    tg_app *app;
+    store *reader;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t receiver;
+    h2o_socket_t *listener;
+    int listen_fd;
+    size_t inflight; /* requests waiting on the writer; shutdown waits for them */
+    pthread_t thread;
+} tg_loop;
+
+/* Serves until SIGINT or SIGTERM, then drains and returns. */
+tg_status server_run(const server_config *cfg);
+
+/* Posts msg to loop's thread; safe from any thread. */
+void server_post(tg_loop *loop, loop_message *msg);
+
+/* Sends a JSON body with status; adds Content-Type and Cache-Control: no-store. */
+void server_send_json(h2o_req_t *req, int status, const char *reason, const char *body, size_t len);
+
+/* Sends {"ErrorCode":..., "Message":...} for rc; message NULL means the
+ * default message of rc.  The only place a tg_status becomes HTTP. */
+void server_send_error(h2o_req_t *req, tg_status rc, const char *message);
+
+/* The peer address of req as text (IPv4 or IPv6), "" when unknown. */
+void server_client_addr(char *out, size_t cap, h2o_req_t *req);
+
+#endif

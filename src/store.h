@@ -1,0 +1,114 @@
+/*
+ * store.h - the interface to all persistent state.
+ *
+ * A backend is a table of function pointers (store_ops), in the manner of
+ * SQLite's VFS or curl's TLS backends.  store_sqlite.c is the embedded
+ * default and the only file that includes sqlite3.h; a PostgreSQL backend
+ * must fit the same table.  Nothing here names SQL: callers speak of
+ * merchants, logins and signing keys.
+ *
+ * Durability: every function that writes returns only after its effect is
+ * durable (committed with a full sync).  A write that cannot be made durable
+ * returns TG_ERR_STORE_UNAVAILABLE and leaves no effect.
+ *
+ * Threading: a store handle is used by one thread at a time.  Open one
+ * handle per thread (the server opens one per event loop for reads, and one
+ * for the writer thread).  Handles of one data directory, in one or many
+ * processes, may be used concurrently; the backend serialises writers.
+ *
+ * Ownership: records are copied into caller-owned structs.  Sealed secrets
+ * stay sealed; the store never sees a clear secret or API key.
+ */
+#ifndef TG_STORE_H
+#define TG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "merchant.h"
+#include "status.h"
+#include "token.h"
+
+#define STORE_CLIENT_ADDR_MAX 63
+#define STORE_USER_AGENT_MAX 255
+#define STORE_SEALED_KEY_MAX 256
+
+typedef struct store_signing_key {
+    char kid[TOKEN_KID_LEN + 1];
+    int64_t created_at;
+    int active;
+    uint8_t private_sealed[STORE_SEALED_KEY_MAX]; /* PKCS#8 DER sealed under the vault, kid as id */
+    size_t private_sealed_len;
+} store_signing_key;
+
+/*
+ * One login to record: advance the merchant's last accepted step to step
+ * (only if it is higher than the stored one and the merchant is enabled) and
+ * record the session, both or neither.
+ */
+typedef struct store_login {
+    /* in */
+    char merchant_id[MERCHANT_ID_MAX + 1];
+    int64_t step;
+    char jti[TOKEN_JTI_LEN + 1];
+    char kid[TOKEN_KID_LEN + 1];
+    int64_t issued_at, expires_at;
+    char client_addr[STORE_CLIENT_ADDR_MAX + 1];
+    char user_agent[STORE_USER_AGENT_MAX + 1];
+    /* out */
+    tg_status result; /* TG_OK, TG_ERR_REPLAY (step not higher, or merchant disabled), or an error */
+} store_login;
+
+typedef struct store store;
+
+/* Iterator for merchant_import: fill *m and return TG_OK, return
+ * TG_ERR_NOT_FOUND at the end, anything else aborts the import. */
+typedef tg_status (*store_merchant_next_fn)(void *ctx, merchant *m);
+typedef tg_status (*store_merchant_each_fn)(void *ctx, const merchant *m);
+
+typedef struct store_ops {
+    const char *name;
+    void (*close)(store *s);
+
+    /* TG_ERR_CONFLICT if the id or the API key hash exists already */
+    tg_status (*merchant_insert)(store *s, const merchant *m);
+    /* all rows in one transaction: all or none; *count receives the rows inserted */
+    tg_status (*merchant_import)(store *s, store_merchant_next_fn next, void *ctx, size_t *count);
+    /* TG_ERR_NOT_FOUND when absent */
+    tg_status (*merchant_get)(store *s, const char *id, merchant *out);
+    tg_status (*merchant_find_by_key_hash)(store *s, const uint8_t hash[TG_SHA256_LEN], merchant *out);
+    /* calls each for every merchant in creation order; stops at the first error it returns */
+    tg_status (*merchant_list)(store *s, store_merchant_each_fn each, void *ctx);
+    tg_status (*merchant_set_enabled)(store *s, const char *id, int enabled);
+    /* replaces the sealed secret and TOTP parameters of m->id */
+    tg_status (*merchant_set_secret)(store *s, const merchant *m);
+
+    /*
+     * Records a batch of logins in one durable transaction; each entry gets
+     * its own result, so one entry's failure does not fail the others.
+     * Returns TG_OK when the batch was committed (then read each result),
+     * or TG_ERR_STORE_UNAVAILABLE when nothing was (every result says so).
+     */
+    tg_status (*login_commit)(store *s, store_login *const *batch, size_t n);
+
+    /* TG_ERR_NOT_FOUND when no key is active */
+    tg_status (*signing_key_active)(store *s, store_signing_key *out);
+    /* inserts k as the active key; TG_ERR_CONFLICT if another key is active */
+    tg_status (*signing_key_insert)(store *s, const store_signing_key *k);
+} store_ops;
+
+struct store {
+    const store_ops *ops;
+};
+
+/* Opens the default backend (SQLite, <data_dir>/totpgate.db), migrating the
+ * schema if needed. */
+tg_status store_open(store **out, const char *data_dir);
+
+/* store_close(NULL) does nothing. */
+void store_close(store *s);
+
+/* Backends. */
+tg_status store_sqlite_open(store **out, const char *path);
+
+#endif

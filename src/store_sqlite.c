@@ -1,0 +1,610 @@
+/*
+ * store_sqlite.c - the embedded store backend: SQLite 3 in WAL mode with
+ * synchronous=FULL.  The only file of totpgate that includes sqlite3.h.
+ *
+ * One handle is one connection with its prepared statements; see store.h
+ * for the threading rules.  Writers take the write lock up front
+ * (BEGIN IMMEDIATE) and wait up to BUSY_TIMEOUT_MS for it.
+ *
+ * Fault injection (TEST ONLY): if TOTPGATE_TEST_FAULT_FILE names a path and
+ * that file exists when a login batch is about to commit, the batch is rolled
+ * back and reported as an I/O failure, as a failed fsync would be.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt_id {
+    ST_MERCHANT_INSERT,
+    ST_MERCHANT_GET,
+    ST_MERCHANT_BY_KEY,
+    ST_MERCHANT_LIST,
+    ST_MERCHANT_SET_ENABLED,
+    ST_MERCHANT_SET_SECRET,
+    ST_LOGIN_ADVANCE,
+    ST_SESSION_INSERT,
+    ST_KEY_ACTIVE,
+    ST_KEY_INSERT,
+    ST_COUNT
+};
+
+#define MERCHANT_COLUMNS                                                                                     \
+    "id, name, issuer, api_key_hash, secret_sealed, algorithm, digits, period, enabled, last_step, created_at"
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_MERCHANT_INSERT] = "INSERT INTO merchants (" MERCHANT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_MERCHANT_GET] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE id = ?",
+    [ST_MERCHANT_BY_KEY] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE api_key_hash = ?",
+    [ST_MERCHANT_LIST] = "SELECT " MERCHANT_COLUMNS " FROM merchants ORDER BY created_at, id",
+    [ST_MERCHANT_SET_ENABLED] = "UPDATE merchants SET enabled = ? WHERE id = ?",
+    [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ? "
+                               "WHERE id = ?",
+    /* RFC 6238 section 5.2: one conditional update decides single use */
+    [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1 WHERE id = ?2 AND last_step < ?1 AND enabled = 1",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (jti, merchant_id, kid, issued_at, expires_at, client_addr, "
+                          "user_agent) VALUES (?,?,?,?,?,?,?)",
+    [ST_KEY_ACTIVE] = "SELECT kid, private_sealed, created_at FROM signing_keys WHERE active = 1",
+    [ST_KEY_INSERT] = "INSERT INTO signing_keys (kid, private_sealed, created_at, active) VALUES (?,?,?,1)",
+};
+
+/* Schema versions, applied in order; the index + 1 is PRAGMA user_version. */
+static const char *const migrations[] = {
+    "CREATE TABLE merchants ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  issuer TEXT NOT NULL,"
+    "  api_key_hash BLOB NOT NULL UNIQUE,"
+    "  secret_sealed BLOB NOT NULL,"
+    "  algorithm TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),"
+    "  digits INTEGER NOT NULL CHECK (digits IN (6, 8)),"
+    "  period INTEGER NOT NULL CHECK (period BETWEEN 1 AND 3600),"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  last_step INTEGER NOT NULL DEFAULT -1,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sessions ("
+    "  jti TEXT PRIMARY KEY,"
+    "  merchant_id TEXT NOT NULL REFERENCES merchants (id),"
+    "  kid TEXT NOT NULL,"
+    "  issued_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  client_addr TEXT NOT NULL,"
+    "  user_agent TEXT NOT NULL,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE INDEX sessions_by_merchant ON sessions (merchant_id, expires_at);"
+    "CREATE TABLE signing_keys ("
+    "  kid TEXT PRIMARY KEY,"
+    "  private_sealed BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL,"
+    "  retired_at INTEGER"
+    ");"
+    "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+typedef struct sqlite_store {
+    store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    const char *fault_file; /* test-only fault injection, see the file comment */
+} sqlite_store;
+
+static sqlite_store *self_of(store *s)
+{
+    return (sqlite_store *)s;
+}
+
+/* Maps a SQLite result code to a tg_status. */
+static tg_status map_rc(int src)
+{
+    switch (src & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return TG_OK;
+    case SQLITE_CONSTRAINT:
+        return TG_ERR_CONFLICT;
+    case SQLITE_NOMEM:
+        return TG_ERR_NOMEM;
+    default:
+        return TG_ERR_STORE_UNAVAILABLE;
+    }
+}
+
+static tg_status exec(sqlite_store *ss, const char *sql)
+{
+    char *err = NULL;
+    int src = sqlite3_exec(ss->db, sql, NULL, NULL, &err);
+
+    if (src != SQLITE_OK) {
+        log_event(LOG_ERROR, "store_error", "sql", sql, "error", err ? err : sqlite3_errstr(src), NULL);
+        sqlite3_free(err);
+    }
+    return map_rc(src);
+}
+
+static void log_db_error(sqlite_store *ss, const char *what)
+{
+    log_event(LOG_ERROR, "store_error", "op", what, "error", sqlite3_errmsg(ss->db), NULL);
+}
+
+/* Returns the prepared statement id, reset and unbound. */
+static sqlite3_stmt *stmt_get(sqlite_store *ss, enum stmt_id id)
+{
+    sqlite3_stmt *st = ss->stmt[id];
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void rollback(sqlite_store *ss)
+{
+    if (!sqlite3_get_autocommit(ss->db))
+        sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static tg_status commit(sqlite_store *ss)
+{
+    tg_status rc = exec(ss, "COMMIT");
+
+    if (rc != TG_OK) {
+        rollback(ss);
+        return TG_ERR_STORE_UNAVAILABLE;
+    }
+    return TG_OK;
+}
+
+static tg_status migrate(sqlite_store *ss)
+{
+    tg_status rc;
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    if (sqlite3_prepare_v2(ss->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = TG_ERR_STORE_UNAVAILABLE;
+        goto out;
+    }
+    version = sqlite3_column_int(st, 0);
+    if (version > SCHEMA_VERSION) {
+        log_event(LOG_ERROR, "store_schema_too_new", "hint", "this database was written by a newer totpgate",
+                  NULL);
+        rc = TG_ERR_STORE_UNAVAILABLE;
+        goto out;
+    }
+    for (; version < SCHEMA_VERSION; version++) {
+        char pragma[48];
+        if ((rc = exec(ss, migrations[version])) != TG_OK)
+            goto out;
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+        if ((rc = exec(ss, pragma)) != TG_OK)
+            goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    return commit(ss);
+out:
+    sqlite3_finalize(st);
+    rollback(ss);
+    return rc;
+}
+
+/* Reads back a pragma to check that a setting took effect. */
+static tg_status pragma_text(sqlite_store *ss, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    tg_status rc = TG_ERR_STORE_UNAVAILABLE;
+
+    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = TG_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static tg_status configure(sqlite_store *ss)
+{
+    char value[32];
+    tg_status rc;
+
+    sqlite3_busy_timeout(ss->db, BUSY_TIMEOUT_MS);
+    if ((rc = pragma_text(ss, "PRAGMA journal_mode = WAL", value, sizeof value)) != TG_OK)
+        return rc;
+    if (strcmp(value, "wal") != 0) {
+        log_event(LOG_ERROR, "store_not_wal", "journal_mode", value, NULL);
+        return TG_ERR_STORE_UNAVAILABLE;
+    }
+    if ((rc = exec(ss, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")) != TG_OK)
+        return rc;
+    /* synchronous=FULL is what makes a commit durable before we answer: check it */
+    if ((rc = pragma_text(ss, "PRAGMA synchronous", value, sizeof value)) != TG_OK)
+        return rc;
+    if (strcmp(value, "2") != 0) {
+        log_event(LOG_ERROR, "store_not_synchronous_full", "synchronous", value, NULL);
+        return TG_ERR_STORE_UNAVAILABLE;
+    }
+    return TG_OK;
+}
+
+static void sqlite_close(store *s)
+{
+    sqlite_store *ss = self_of(s);
+
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(ss->stmt[i]);
+    sqlite3_close(ss->db);
+    free(ss);
+}
+
+/* ---- merchants ---- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static tg_status bind_merchant(sqlite3_stmt *st, const merchant *m)
+{
+    bind_text(st, 1, m->id);
+    bind_text(st, 2, m->name);
+    bind_text(st, 3, m->issuer);
+    sqlite3_bind_blob(st, 4, m->api_key_hash, TG_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, m->secret_sealed, (int)m->secret_sealed_len, SQLITE_STATIC);
+    bind_text(st, 6, merchant_alg_name(m->totp.alg));
+    sqlite3_bind_int(st, 7, (int)m->totp.digits);
+    sqlite3_bind_int(st, 8, (int)m->totp.period);
+    sqlite3_bind_int(st, 9, m->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 10, m->last_step);
+    sqlite3_bind_int64(st, 11, m->created_at);
+    return TG_OK;
+}
+
+static void copy_text(char *out, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static tg_status read_merchant(sqlite3_stmt *st, merchant *m)
+{
+    const void *blob;
+    int len;
+
+    memset(m, 0, sizeof *m);
+    copy_text(m->id, sizeof m->id, st, 0);
+    copy_text(m->name, sizeof m->name, st, 1);
+    copy_text(m->issuer, sizeof m->issuer, st, 2);
+    blob = sqlite3_column_blob(st, 3);
+    if (blob == NULL || sqlite3_column_bytes(st, 3) != TG_SHA256_LEN)
+        return TG_ERR_INTERNAL;
+    memcpy(m->api_key_hash, blob, TG_SHA256_LEN);
+    blob = sqlite3_column_blob(st, 4);
+    len = sqlite3_column_bytes(st, 4);
+    if (blob == NULL || len <= 0 || (size_t)len > sizeof m->secret_sealed)
+        return TG_ERR_INTERNAL;
+    memcpy(m->secret_sealed, blob, (size_t)len);
+    m->secret_sealed_len = (size_t)len;
+    if (merchant_parse_alg((const char *)sqlite3_column_text(st, 5), &m->totp.alg) != 0)
+        return TG_ERR_INTERNAL;
+    m->totp.digits = (unsigned)sqlite3_column_int(st, 6);
+    m->totp.period = (unsigned)sqlite3_column_int(st, 7);
+    m->enabled = sqlite3_column_int(st, 8) != 0;
+    m->last_step = sqlite3_column_int64(st, 9);
+    m->created_at = sqlite3_column_int64(st, 10);
+    return TG_OK;
+}
+
+/* Steps a single-row SELECT; TG_ERR_NOT_FOUND when it returns no row. */
+static tg_status select_merchant(sqlite_store *ss, sqlite3_stmt *st, merchant *out)
+{
+    int src = sqlite3_step(st);
+    tg_status rc;
+
+    if (src == SQLITE_ROW)
+        rc = read_merchant(st, out);
+    else if (src == SQLITE_DONE)
+        rc = TG_ERR_NOT_FOUND;
+    else {
+        log_db_error(ss, "merchant_select");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static tg_status step_write(sqlite_store *ss, sqlite3_stmt *st, const char *what)
+{
+    int src = sqlite3_step(st);
+    tg_status rc = map_rc(src);
+
+    if (src != SQLITE_DONE && rc != TG_ERR_CONFLICT)
+        log_db_error(ss, what);
+    sqlite3_reset(st);
+    return src == SQLITE_DONE ? TG_OK : (rc == TG_OK ? TG_ERR_STORE_UNAVAILABLE : rc);
+}
+
+static tg_status sqlite_merchant_insert(store *s, const merchant *m)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_INSERT);
+
+    bind_merchant(st, m);
+    /* autocommit: the statement is its own durable transaction */
+    return step_write(ss, st, "merchant_insert");
+}
+
+static tg_status sqlite_merchant_import(store *s, store_merchant_next_fn next, void *ctx, size_t *count)
+{
+    sqlite_store *ss = self_of(s);
+    merchant m;
+    tg_status rc;
+
+    *count = 0;
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    for (;;) {
+        sqlite3_stmt *st;
+        if ((rc = next(ctx, &m)) == TG_ERR_NOT_FOUND)
+            break;
+        if (rc != TG_OK)
+            goto fail;
+        st = stmt_get(ss, ST_MERCHANT_INSERT);
+        bind_merchant(st, &m);
+        if ((rc = step_write(ss, st, "merchant_import")) != TG_OK)
+            goto fail;
+        (*count)++;
+    }
+    tg_cleanse(&m, sizeof m);
+    rc = commit(ss);
+    if (rc != TG_OK)
+        *count = 0;
+    return rc;
+fail:
+    tg_cleanse(&m, sizeof m);
+    rollback(ss);
+    *count = 0;
+    return rc;
+}
+
+static tg_status sqlite_merchant_get(store *s, const char *id, merchant *out)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_GET);
+
+    bind_text(st, 1, id);
+    return select_merchant(ss, st, out);
+}
+
+static tg_status sqlite_merchant_find_by_key_hash(store *s, const uint8_t hash[TG_SHA256_LEN], merchant *out)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_BY_KEY);
+
+    sqlite3_bind_blob(st, 1, hash, TG_SHA256_LEN, SQLITE_STATIC);
+    return select_merchant(ss, st, out);
+}
+
+static tg_status sqlite_merchant_list(store *s, store_merchant_each_fn each, void *ctx)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_LIST);
+    tg_status rc = TG_OK;
+    merchant m;
+    int src;
+
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = read_merchant(st, &m)) != TG_OK || (rc = each(ctx, &m)) != TG_OK)
+            break;
+    }
+    if (rc == TG_OK && src != SQLITE_DONE) {
+        log_db_error(ss, "merchant_list");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    tg_cleanse(&m, sizeof m);
+    return rc;
+}
+
+static tg_status changed_one(sqlite_store *ss, tg_status rc)
+{
+    if (rc == TG_OK && sqlite3_changes(ss->db) != 1)
+        return TG_ERR_NOT_FOUND;
+    return rc;
+}
+
+static tg_status sqlite_merchant_set_enabled(store *s, const char *id, int enabled)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_SET_ENABLED);
+
+    sqlite3_bind_int(st, 1, enabled ? 1 : 0);
+    bind_text(st, 2, id);
+    return changed_one(ss, step_write(ss, st, "merchant_set_enabled"));
+}
+
+static tg_status sqlite_merchant_set_secret(store *s, const merchant *m)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_SET_SECRET);
+
+    sqlite3_bind_blob(st, 1, m->secret_sealed, (int)m->secret_sealed_len, SQLITE_STATIC);
+    bind_text(st, 2, merchant_alg_name(m->totp.alg));
+    sqlite3_bind_int(st, 3, (int)m->totp.digits);
+    sqlite3_bind_int(st, 4, (int)m->totp.period);
+    bind_text(st, 5, m->id);
+    return changed_one(ss, step_write(ss, st, "merchant_set_secret"));
+}
+
+/* ---- logins ---- */
+
+/* One login inside the batch transaction, under its own savepoint so that
+ * its failure undoes only its own changes. */
+static tg_status login_one(sqlite_store *ss, const store_login *l)
+{
+    sqlite3_stmt *st;
+    tg_status rc;
+
+    if ((rc = exec(ss, "SAVEPOINT login")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_LOGIN_ADVANCE);
+    sqlite3_bind_int64(st, 1, l->step);
+    bind_text(st, 2, l->merchant_id);
+    if ((rc = step_write(ss, st, "login_advance")) != TG_OK)
+        goto undo;
+    if (sqlite3_changes(ss->db) != 1) {
+        rc = TG_ERR_REPLAY; /* the step, or a later one, was accepted already */
+        goto undo;
+    }
+    st = stmt_get(ss, ST_SESSION_INSERT);
+    bind_text(st, 1, l->jti);
+    bind_text(st, 2, l->merchant_id);
+    bind_text(st, 3, l->kid);
+    sqlite3_bind_int64(st, 4, l->issued_at);
+    sqlite3_bind_int64(st, 5, l->expires_at);
+    bind_text(st, 6, l->client_addr);
+    bind_text(st, 7, l->user_agent);
+    if ((rc = step_write(ss, st, "session_insert")) != TG_OK)
+        goto undo;
+    return exec(ss, "RELEASE login");
+undo:
+    if (exec(ss, "ROLLBACK TO login") != TG_OK || exec(ss, "RELEASE login") != TG_OK)
+        return TG_ERR_STORE_UNAVAILABLE;
+    return rc;
+}
+
+static tg_status sqlite_login_commit(store *s, store_login *const *batch, size_t n)
+{
+    sqlite_store *ss = self_of(s);
+    tg_status rc;
+    size_t i;
+
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        goto fail;
+    for (i = 0; i < n; i++) {
+        batch[i]->result = login_one(ss, batch[i]);
+        if (batch[i]->result == TG_ERR_STORE_UNAVAILABLE || batch[i]->result == TG_ERR_NOMEM) {
+            rc = TG_ERR_STORE_UNAVAILABLE; /* the transaction itself is in doubt */
+            goto fail;
+        }
+    }
+    if (ss->fault_file != NULL && access(ss->fault_file, F_OK) == 0) {
+        log_event(LOG_WARN, "store_fault_injected", "op", "login_commit", NULL);
+        rc = TG_ERR_STORE_UNAVAILABLE;
+        goto fail;
+    }
+    /* a failed COMMIT is not retried: a retried fsync can falsely succeed */
+    if ((rc = commit(ss)) != TG_OK)
+        goto fail;
+    return TG_OK;
+fail:
+    rollback(ss);
+    for (i = 0; i < n; i++)
+        batch[i]->result = TG_ERR_STORE_UNAVAILABLE;
+    return TG_ERR_STORE_UNAVAILABLE;
+}
+
+/* ---- signing keys ---- */
+
+static tg_status sqlite_signing_key_active(store *s, store_signing_key *out)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_KEY_ACTIVE);
+    tg_status rc = TG_ERR_NOT_FOUND;
+    int src = sqlite3_step(st);
+
+    memset(out, 0, sizeof *out);
+    if (src == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        copy_text(out->kid, sizeof out->kid, st, 0);
+        if (blob == NULL || len <= 0 || (size_t)len > sizeof out->private_sealed) {
+            rc = TG_ERR_INTERNAL;
+        } else {
+            memcpy(out->private_sealed, blob, (size_t)len);
+            out->private_sealed_len = (size_t)len;
+            out->created_at = sqlite3_column_int64(st, 2);
+            out->active = 1;
+            rc = TG_OK;
+        }
+    } else if (src != SQLITE_DONE) {
+        log_db_error(ss, "signing_key_active");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static tg_status sqlite_signing_key_insert(store *s, const store_signing_key *k)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_KEY_INSERT);
+
+    bind_text(st, 1, k->kid);
+    sqlite3_bind_blob(st, 2, k->private_sealed, (int)k->private_sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, k->created_at);
+    return step_write(ss, st, "signing_key_insert");
+}
+
+static const store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .merchant_insert = sqlite_merchant_insert,
+    .merchant_import = sqlite_merchant_import,
+    .merchant_get = sqlite_merchant_get,
+    .merchant_find_by_key_hash = sqlite_merchant_find_by_key_hash,
+    .merchant_list = sqlite_merchant_list,
+    .merchant_set_enabled = sqlite_merchant_set_enabled,
+    .merchant_set_secret = sqlite_merchant_set_secret,
+    .login_commit = sqlite_login_commit,
+    .signing_key_active = sqlite_signing_key_active,
+    .signing_key_insert = sqlite_signing_key_insert,
+};
+
+tg_status store_sqlite_open(store **out, const char *path)
+{
+    sqlite_store *ss = calloc(1, sizeof *ss);
+    const char *fault = getenv("TOTPGATE_TEST_FAULT_FILE");
+    tg_status rc;
+
+    if (ss == NULL)
+        return TG_ERR_NOMEM;
+    ss->base.ops = &sqlite_ops;
+    ss->fault_file = fault != NULL && *fault != '\0' ? fault : NULL;
+    if (sqlite3_open_v2(path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_event(LOG_ERROR, "store_open_failed", "path", path, "error",
+                  ss->db ? sqlite3_errmsg(ss->db) : "out of memory", NULL);
+        rc = TG_ERR_STORE_UNAVAILABLE;
+        goto fail;
+    }
+    if ((rc = configure(ss)) != TG_OK || (rc = migrate(ss)) != TG_OK)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(ss->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) !=
+            SQLITE_OK) {
+            log_db_error(ss, stmt_sql[i]);
+            rc = TG_ERR_STORE_UNAVAILABLE;
+            goto fail;
+        }
+    }
+    *out = &ss->base;
+    return TG_OK;
+fail:
+    sqlite_close(&ss->base);
+    return rc;
+}
