@@ -25,6 +25,11 @@ LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%.o)
 
+# Sanitizer runtime settings for every test run (harmless without SANITIZE).
+export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppressions=0
+export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
+
 .PHONY: all deps deps-test run test unit integration clean format
 
 all: $(BUILD)/totpgate

@@ -1,0 +1,18 @@
+build-asan/obj/server.o: src/server.c src/server.h src/keyring.h \
+ src/crypto.h src/status.h src/store.h src/merchant.h src/totp.h \
+ src/vault.h src/token.h src/writer.h src/clock.h src/handler_session.h \
+ src/jsonout.h src/log.h
+src/server.h:
+src/keyring.h:
+src/crypto.h:
+src/status.h:
+src/store.h:
+src/merchant.h:
+src/totp.h:
+src/vault.h:
+src/token.h:
+src/writer.h:
+src/clock.h:
+src/handler_session.h:
+src/jsonout.h:
+src/log.h:

@@ -1,0 +1,2 @@
+build-asan/obj/status.o: src/status.c src/status.h
+src/status.h:
