@@ -30,7 +30,7 @@ export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppression
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
 
-.PHONY: all deps deps-test run test unit integration clean format
+.PHONY: all deps deps-test run test unit integration clean format fuzz fuzz-smoke
 
 all: $(BUILD)/totpgate
 
@@ -48,6 +48,8 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 
 $(BUILD)/obj $(BUILD)/unit:
 	mkdir -p $@
+
+.SECONDARY:
 
 -include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 
@@ -72,6 +74,39 @@ test: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS,
+# `make fuzz-smoke` (part of `make test`) for a few seconds each.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_NAMES   := login base32 token csv
+FUZZ_CFLAGS  := -O1 -g -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -Isrc $(PKG_CFLAGS) \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(SRC))
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(FUZZ_BUILD)/obj:
+	mkdir -p $@
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$$t.dict \
+	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t \
+	        >$(FUZZ_BUILD)/$$t.log 2>&1 || { tail -n 40 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+	    tail -n 1 $(FUZZ_BUILD)/$$t.log; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
