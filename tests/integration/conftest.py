@@ -104,7 +104,7 @@ def run_cli_json(args, data_dir=None, env=None):
     return json.loads(cp.stdout)
 
 
-def add_merchant(data_dir, name="shop", algorithm=None, digits=None, period=None, issuer=None, qr=None):
+def add_merchant(data_dir, name="shop", algorithm=None, digits=None, period=None, issuer=None, qr=None, env=None):
     """`merchant add ... --json`; returns the printed object (with api_key and secret)."""
     args = ["merchant", "add", "--name", name]
     if algorithm:
@@ -117,7 +117,7 @@ def add_merchant(data_dir, name="shop", algorithm=None, digits=None, period=None
         args += ["--issuer", issuer]
     if qr:
         args += ["--qr", str(qr)]
-    m = run_cli_json(args, data_dir)
+    m = run_cli_json(args, data_dir, env)
     remember("api_key", m["api_key"])
     remember("secret", m["secret"])
     return m
