@@ -339,11 +339,11 @@ static int merchant_set_enabled(int argc, char **argv, int enabled)
     if ((ret = opts_with_id(&o, &id, argc, argv, enabled ? "enable" : "disable")) != 0 ||
         (ret = open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
-    rc = s->ops->merchant_set_enabled(s, id, enabled);
+    rc = s->ops->merchant_set_enabled(s, id, enabled, clock_now());
     store_close(s);
     if (rc != TG_OK)
         return cli_fail(id, rc);
-    printf("merchant %s %s\n", id, enabled ? "enabled" : "disabled");
+    printf("merchant %s %s%s\n", id, enabled ? "enabled" : "disabled", enabled ? "" : "; its live sessions are revoked");
     return 0;
 }
 
@@ -377,7 +377,7 @@ static int merchant_rotate_secret(int argc, char **argv)
         cli_fail(o.qr_file, rc);
         goto out;
     }
-    if ((rc = s->ops->merchant_set_secret(s, &m)) != TG_OK) {
+    if ((rc = s->ops->merchant_set_secret(s, &m, clock_now())) != TG_OK) {
         if (o.qr_file != NULL)
             remove(o.qr_file);
         cli_fail("merchant rotate-secret", rc);

@@ -195,7 +195,7 @@ tg_status token_verify(token_claims *out, const char *jwt, size_t jwt_len, const
         goto out;
     if (!get_int(p, "nbf", &c.nbf))
         c.nbf = c.iat;
-    if (now >= c.exp + leeway || now + leeway < c.nbf)
+    if (now >= c.exp || now + leeway < c.nbf)
         goto out;
     if (iss != NULL && strcmp(iss, c.iss) != 0)
         goto out;
