@@ -143,7 +143,7 @@ tg_status watcher_start(watcher **out, tg_app *app, store *s)
         free(w);
         return rc;
     }
-    revset_purge(app->revoked, clock_now());
+    purge(w); /* a server that was down past the retention period catches up at once */
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, watcher_main, w) != 0) {

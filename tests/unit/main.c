@@ -5,7 +5,7 @@
 
 int unit_passed, unit_failed;
 
-#define UNIT_GROUPS(X) X(status) X(base32) X(base64url) X(totp)
+#define UNIT_GROUPS(X) X(status) X(base32) X(base64url) X(totp) X(revset) X(tokcache) X(expiry)
 
 #define DECLARE(name) void test_##name(void);
 UNIT_GROUPS(DECLARE)
