@@ -122,5 +122,10 @@ int cmd_serve(int argc, char **argv)
     if (zone != NULL && expiry_set_timezone(zone) != TG_OK)
         return cli_usage_error("--timezone: unknown time zone (use an Area/City name of the tz database)");
     rc = server_run(&cfg);
-    return rc == TG_OK ? 0 : cli_fail("serve", rc);
+    if (rc != TG_OK) {
+        /* serve speaks JSON lines on stderr, also when it cannot start */
+        log_event(LOG_ERROR, "serve_failed", "error", tg_status_str(rc), NULL);
+        return 1;
+    }
+    return 0;
 }

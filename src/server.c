@@ -182,6 +182,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int loop_idle(tg_loop *loop)
+{
+    return loop->inflight == 0 && h2o_linklist_is_empty(&loop->ctx.http1._conns);
+}
+
 static void *loop_main(void *arg)
 {
     tg_loop *loop = arg;
@@ -189,20 +194,30 @@ static void *loop_main(void *arg)
 
     while (!atomic_load(&stopping))
         h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
-    /* stop accepting, then let answers that wait on the writer go out */
+    /* stop accepting, ask connections to close once their answer is out,
+     * and let answers that wait on the writer go out */
     h2o_socket_read_stop(loop->listener);
     h2o_socket_close(loop->listener);
     loop->listener = NULL;
+    h2o_context_request_shutdown(&loop->ctx);
+    /* h2o 2.2 leaves idle keep-alive connections open on shutdown: time
+     * them out now (a connection whose answer is still pending is not on
+     * this timer, so it gets its answer first) */
+    loop->ctx.http1.req_timeout.timeout = 0;
     deadline = now_ms() + DRAIN_TIMEOUT_MS;
-    while (loop->inflight > 0 && now_ms() < deadline)
+    while (!loop_idle(loop) && now_ms() < deadline)
         h2o_evloop_run(loop->ctx.loop, 10);
-    /* one more turn flushes the last responses */
-    h2o_evloop_run(loop->ctx.loop, 0);
+    h2o_evloop_run(loop->ctx.loop, 0); /* one more turn flushes the last responses */
+    /* request_shutdown armed HTTP/2's graceful-shutdown timer; the context
+     * cannot be disposed while it is linked */
+    if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+    loop->drained = loop_idle(loop);
     return NULL;
 }
 
 /* Opens a listening socket with SO_REUSEPORT on host:port. */
-static tg_status listen_on(int *out_fd, const char *host, unsigned port)
+static tg_status listen_on(int *out_fd, const char *host, unsigned port, int probe)
 {
     struct addrinfo hints, *res = NULL;
     char port_str[16];
@@ -217,6 +232,18 @@ static tg_status listen_on(int *out_fd, const char *host, unsigned port)
     if (getaddrinfo(host, port_str, &hints, &res) != 0 || res == NULL) {
         log_event(LOG_ERROR, "listen_failed", "host", host, "error", "cannot resolve host", NULL);
         return TG_ERR_INVALID_ARG;
+    }
+    if (probe && port != 0) {
+        /* SO_REUSEPORT would let us share a port that another server holds:
+         * first make sure nobody is listening there */
+        if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            goto out;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+            bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+            log_event(LOG_ERROR, "listen_failed", "host", host, "port", port_str, "error", strerror(errno), NULL);
+            goto out;
+        }
+        close(fd);
     }
     if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
         goto out;
@@ -271,7 +298,13 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
 
 static void loop_dispose(tg_loop *loop)
 {
-    if (loop->queue != NULL) {
+    if (loop->queue != NULL && !loop->drained && loop->thread_started) {
+        /* h2o cannot dispose a context with live connections (a client that
+         * kept one open past the drain timeout): the process is exiting, so
+         * leave it to the kernel */
+        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
+                  NULL);
+    } else if (loop->queue != NULL) {
         h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
         h2o_multithread_destroy_queue(loop->queue);
         h2o_context_dispose(&loop->ctx);
@@ -411,7 +444,7 @@ tg_status server_run(const server_config *cfg)
     }
     for (unsigned i = 0; i < nthreads; i++) {
         loops[i].listen_fd = -1;
-        if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port)) != TG_OK)
+        if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port, i == 0)) != TG_OK)
             goto out;
         if (port == 0)
             port = bound_port(loops[i].listen_fd); /* the other loops join the same port */
@@ -425,6 +458,7 @@ tg_status server_run(const server_config *cfg)
             rc = TG_ERR_INTERNAL;
             goto out;
         }
+        loops[started].thread_started = 1;
     }
     snprintf(port_str, sizeof port_str, "%u", port);
     snprintf(threads_str, sizeof threads_str, "%u", nthreads);

@@ -78,6 +78,8 @@ typedef struct tg_loop {
     int listen_fd;
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
+    int thread_started;
+    int drained;     /* set by the loop thread at exit: no connection or answer left */
     pthread_t thread;
 } tg_loop;
 

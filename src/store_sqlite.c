@@ -58,8 +58,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MERCHANT_BY_KEY] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE api_key_hash = ?",
     [ST_MERCHANT_LIST] = "SELECT " MERCHANT_COLUMNS " FROM merchants ORDER BY created_at, id",
     [ST_MERCHANT_SET_ENABLED] = "UPDATE merchants SET enabled = ? WHERE id = ?",
-    [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ? "
-                               "WHERE id = ?",
+    /* a new secret has no used codes, and its steps may count another period */
+    [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ?, "
+                               "last_step = -1 WHERE id = ?",
     /* RFC 6238 section 5.2: one conditional update decides single use */
     [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1 WHERE id = ?2 AND last_step < ?1 AND enabled = 1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (jti, merchant_id, kid, issued_at, expires_at, client_addr, "
