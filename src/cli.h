@@ -32,5 +32,6 @@ int cli_usage_error(const char *message);
 int cmd_serve(int argc, char **argv);
 int cmd_merchant(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_session(int argc, char **argv);
 
 #endif

@@ -29,7 +29,7 @@ typedef struct merchant_opts {
     const char *issuer;
     const char *qr_file;
     int json;
-    int have_totp; /* --algorithm, --digits or --period given */
+    int have_alg, have_digits, have_period; /* which of --algorithm, --digits, --period were given */
     totp_params totp;
 } merchant_opts;
 
@@ -76,17 +76,17 @@ static int parse_opts(merchant_opts *o, int argc, char **argv, int *first_arg)
         case 'a':
             if (merchant_parse_alg(optarg, &o->totp.alg) != 0)
                 return cli_usage_error("--algorithm takes SHA1, SHA256 or SHA512");
-            o->have_totp = 1;
+            o->have_alg = 1;
             break;
         case 'D':
             if (cli_parse_uint(optarg, 6, 8, &o->totp.digits) != 0 || o->totp.digits == 7)
                 return cli_usage_error("--digits takes 6 or 8");
-            o->have_totp = 1;
+            o->have_digits = 1;
             break;
         case 'p':
             if (cli_parse_uint(optarg, 1, 3600, &o->totp.period) != 0)
                 return cli_usage_error("--period takes 1 to 3600 seconds");
-            o->have_totp = 1;
+            o->have_period = 1;
             break;
         default:
             return cli_usage_error("merchant: unknown option");
@@ -339,11 +339,11 @@ static int merchant_set_enabled(int argc, char **argv, int enabled)
     if ((ret = opts_with_id(&o, &id, argc, argv, enabled ? "enable" : "disable")) != 0 ||
         (ret = open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
-    rc = s->ops->merchant_set_enabled(s, id, enabled);
+    rc = s->ops->merchant_set_enabled(s, id, enabled, clock_now());
     store_close(s);
     if (rc != TG_OK)
         return cli_fail(id, rc);
-    printf("merchant %s %s\n", id, enabled ? "enabled" : "disabled");
+    printf("merchant %s %s%s\n", id, enabled ? "enabled" : "disabled", enabled ? "" : "; its live sessions are revoked");
     return 0;
 }
 
@@ -367,8 +367,12 @@ static int merchant_rotate_secret(int argc, char **argv)
         cli_fail(id, rc);
         goto out;
     }
-    if (o.have_totp)
-        m.totp = o.totp;
+    if (o.have_alg)
+        m.totp.alg = o.totp.alg;
+    if (o.have_digits)
+        m.totp.digits = o.totp.digits;
+    if (o.have_period)
+        m.totp.period = o.totp.period;
     if ((rc = new_secret(&m, &cr, &v)) != TG_OK) {
         cli_fail("merchant rotate-secret", rc);
         goto out;
@@ -377,7 +381,7 @@ static int merchant_rotate_secret(int argc, char **argv)
         cli_fail(o.qr_file, rc);
         goto out;
     }
-    if ((rc = s->ops->merchant_set_secret(s, &m)) != TG_OK) {
+    if ((rc = s->ops->merchant_set_secret(s, &m, clock_now())) != TG_OK) {
         if (o.qr_file != NULL)
             remove(o.qr_file);
         cli_fail("merchant rotate-secret", rc);

@@ -10,6 +10,7 @@
 #include "server.h"
 
 #define DEFAULT_TOKEN_TTL (8 * 3600)
+#define DEFAULT_SESSION_RETENTION (7 * 86400)
 
 /* Splits "host:port" or "[v6]:port"; 0 on success. */
 static int parse_listen(server_config *cfg, const char *s)
@@ -37,10 +38,16 @@ int cmd_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},    {"data", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},   {"skew", required_argument, NULL, 's'},
         {"token-ttl", required_argument, NULL, 'T'}, {"issuer", required_argument, NULL, 'i'},
-        {"log-level", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+        {"log-level", required_argument, NULL, 'L'},
+        {"session-ends-daily-at", required_argument, NULL, 'E'},
+        {"timezone", required_argument, NULL, 'z'},
+        {"introspect-token-file", required_argument, NULL, 'I'},
+        {"session-retention", required_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0},
     };
     server_config cfg;
     log_level level;
+    const char *zone = NULL;
     int c;
     tg_status rc;
 
@@ -49,7 +56,9 @@ int cmd_serve(int argc, char **argv)
     cfg.port = 8080;
     snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", cli_default_data_dir());
     cfg.skew = 1;
-    cfg.token_ttl = DEFAULT_TOKEN_TTL;
+    cfg.expiry.ttl = DEFAULT_TOKEN_TTL;
+    cfg.expiry.daily_cut_minutes = -1;
+    cfg.session_retention = DEFAULT_SESSION_RETENTION;
     snprintf(cfg.issuer, sizeof cfg.issuer, "totpgate");
 
     optind = 1;
@@ -73,7 +82,7 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("--skew takes 0, 1 or 2 (time steps either side of now)");
             break;
         case 'T':
-            if (cli_parse_duration(optarg, &cfg.token_ttl) != 0)
+            if (cli_parse_duration(optarg, &cfg.expiry.ttl) != 0)
                 return cli_usage_error("--token-ttl takes a duration such as 3600, 90m or 8h");
             break;
         case 'i':
@@ -86,12 +95,37 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("--log-level takes debug, info, warn or error");
             log_set_level(level);
             break;
+        case 'E':
+            if (expiry_parse_hhmm(optarg, &cfg.expiry.daily_cut_minutes) != 0)
+                return cli_usage_error("--session-ends-daily-at takes HH:MM, e.g. 06:00");
+            break;
+        case 'z':
+            zone = optarg;
+            break;
+        case 'I':
+            if (strlen(optarg) >= sizeof cfg.introspect_token_file)
+                return cli_usage_error("--introspect-token-file: path too long");
+            snprintf(cfg.introspect_token_file, sizeof cfg.introspect_token_file, "%s", optarg);
+            break;
+        case 'R':
+            if (cli_parse_duration(optarg, &cfg.session_retention) != 0)
+                return cli_usage_error("--session-retention takes a duration such as 7d");
+            break;
         default:
             return cli_usage_error("serve: unknown option");
         }
     }
     if (optind != argc)
         return cli_usage_error("serve takes no positional arguments");
+    if (cfg.expiry.daily_cut_minutes >= 0 && zone == NULL)
+        return cli_usage_error("--session-ends-daily-at needs --timezone Area/City");
+    if (zone != NULL && expiry_set_timezone(zone) != TG_OK)
+        return cli_usage_error("--timezone: unknown time zone (use an Area/City name of the tz database)");
     rc = server_run(&cfg);
-    return rc == TG_OK ? 0 : cli_fail("serve", rc);
+    if (rc != TG_OK) {
+        /* serve speaks JSON lines on stderr, also when it cannot start */
+        log_event(LOG_ERROR, "serve_failed", "error", tg_status_str(rc), NULL);
+        return 1;
+    }
+    return 0;
 }

@@ -1,11 +1,11 @@
 /*
- * handler_session.c - the login endpoint; see handler_session.h.
+ * handler_session.c - the session endpoints; see handler_session.h.
  *
- * A login that passes the checks becomes a pending_login: a writer job plus
- * the signed token that will be sent once the writer has committed it.
- * The request may be gone by then (client hung up); a small guard object in
- * the request's pool tells the pending login so, and is told in turn when
- * the pending login is finished, whichever happens first.
+ * A request that needs a durable write (a login, a logout) becomes a
+ * pending_write: a writer job plus what to send once the writer has
+ * committed it.  The request may be gone by then (client hung up); a small
+ * guard object in the request's pool tells the pending write so, and is told
+ * in turn when the pending write is finished, whichever happens first.
  */
 #include "handler_session.h"
 
@@ -22,24 +22,26 @@
 #include "totp.h"
 
 typedef struct request_guard request_guard;
+typedef struct pending_write pending_write;
 
-typedef struct pending_login {
+struct pending_write {
     writer_job job; /* first: the writer hands this pointer back */
     loop_message msg;
     tg_loop *loop;
     h2o_req_t *req;       /* NULL once the request is gone */
     request_guard *guard; /* NULL once the request is gone */
-    char token[TOKEN_MAX_LEN];
+    void (*finish)(pending_write *p); /* on the loop thread, after the commit */
+    char token[TOKEN_MAX_LEN];        /* login: the token to send */
     size_t token_len;
-} pending_login;
-
-struct request_guard {
-    pending_login *pending;
 };
 
-static void on_request_disposed(void *p)
+struct request_guard {
+    pending_write *pending;
+};
+
+static void on_request_disposed(void *arg)
 {
-    request_guard *guard = p;
+    request_guard *guard = arg;
 
     if (guard->pending != NULL) {
         guard->pending->req = NULL;
@@ -47,13 +49,57 @@ static void on_request_disposed(void *p)
     }
 }
 
-/* "application/json", any case, optionally followed by parameters. */
-static int is_json_media_type(h2o_req_t *req)
+/* On the loop thread: the writer has decided. */
+static void on_committed(loop_message *msg)
 {
-    static const char want[] = "application/json";
+    pending_write *p = H2O_STRUCT_FROM_MEMBER(pending_write, msg, msg);
+
+    p->loop->inflight--;
+    p->finish(p);
+    if (p->guard != NULL)
+        p->guard->pending = NULL;
+    tg_cleanse(p->token, sizeof p->token);
+    free(p);
+}
+
+/* On the writer thread: hand the job back to its loop. */
+static void on_job_done(writer_job *job)
+{
+    pending_write *p = (pending_write *)job;
+
+    server_post(p->loop, &p->msg);
+}
+
+static pending_write *pending_new(tg_loop *loop, h2o_req_t *req, void (*finish)(pending_write *))
+{
+    pending_write *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return NULL;
+    p->job.done = on_job_done;
+    p->msg.cb = on_committed;
+    p->loop = loop;
+    p->req = req;
+    p->finish = finish;
+    return p;
+}
+
+static void pending_submit(pending_write *p)
+{
+    request_guard *guard = h2o_mem_alloc_shared(&p->req->pool, sizeof *guard, on_request_disposed);
+
+    guard->pending = p;
+    p->guard = guard;
+    p->loop->inflight++;
+    writer_submit(p->loop->app->writer, &p->job);
+}
+
+/* The media type of the request, any case, optionally followed by parameters. */
+static int has_media_type(h2o_req_t *req, const char *want)
+{
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     const char *v;
-    size_t len, n = sizeof want - 1;
+    size_t len, n = strlen(want);
 
     if (i < 0)
         return 0;
@@ -87,56 +133,38 @@ static void user_agent(char *out, size_t cap, h2o_req_t *req)
     out[len] = '\0';
 }
 
-static void log_login(const char *outcome, const char *merchant_id, const char *client, const char *jti)
+static void log_session(const char *event, const char *outcome, const char *merchant_id, const char *client,
+                        const char *jti)
 {
-    log_event(LOG_INFO, "login", "outcome", outcome, "merchant_id", merchant_id, "client", client, "jti", jti,
-              NULL);
+    log_event(LOG_INFO, event, "outcome", outcome, "merchant_id", merchant_id, "client", client, "jti", jti, NULL);
 }
 
-static void send_success(h2o_req_t *req, const pending_login *p, int64_t expires_in)
-{
-    char body[TOKEN_MAX_LEN + 128];
-    int n = snprintf(body, sizeof body, "{\"AccessToken\":\"%.*s\",\"TokenType\":\"Bearer\",\"ExpiresIn\":%lld}",
-                     (int)p->token_len, p->token, (long long)expires_in);
+/* ---- login ---- */
 
-    if (n < 0 || (size_t)n >= sizeof body) {
-        server_send_error(req, TG_ERR_INTERNAL, NULL);
+static void login_finish(pending_write *p)
+{
+    const store_write *w = &p->job.write;
+    const char *outcome = w->result == TG_OK ? "ok" : w->result == TG_ERR_REPLAY ? "replay" : "store_unavailable";
+    char body[TOKEN_MAX_LEN + 128];
+    int n;
+
+    log_session("login", outcome, w->merchant_id, w->client_addr, w->result == TG_OK ? w->jti : NULL);
+    if (p->req == NULL)
+        return;
+    if (w->result == TG_ERR_REPLAY) {
+        server_send_error(p->req, TG_ERR_INVALID_CREDENTIALS, NULL);
         return;
     }
-    server_send_json(req, 200, "OK", body, (size_t)n);
-}
-
-/* On the loop thread: the writer has decided this login. */
-static void on_committed(loop_message *msg)
-{
-    pending_login *p = H2O_STRUCT_FROM_MEMBER(pending_login, msg, msg);
-    const store_login *l = &p->job.login;
-    const char *outcome = l->result == TG_OK               ? "ok"
-                          : l->result == TG_ERR_REPLAY     ? "replay"
-                                                           : "store_unavailable";
-
-    p->loop->inflight--;
-    log_login(outcome, l->merchant_id, l->client_addr, l->result == TG_OK ? l->jti : NULL);
-    if (p->req != NULL) {
-        if (l->result == TG_OK)
-            send_success(p->req, p, l->expires_at - l->issued_at);
-        else if (l->result == TG_ERR_REPLAY)
-            server_send_error(p->req, TG_ERR_INVALID_CREDENTIALS, NULL);
-        else
-            server_send_error(p->req, TG_ERR_STORE_UNAVAILABLE, NULL);
+    if (w->result != TG_OK) {
+        server_send_error(p->req, TG_ERR_STORE_UNAVAILABLE, NULL);
+        return;
     }
-    if (p->guard != NULL)
-        p->guard->pending = NULL;
-    tg_cleanse(p->token, sizeof p->token);
-    free(p);
-}
-
-/* On the writer thread: hand the job back to its loop. */
-static void on_job_done(writer_job *job)
-{
-    pending_login *p = (pending_login *)job;
-
-    server_post(p->loop, &p->msg);
+    n = snprintf(body, sizeof body, "{\"AccessToken\":\"%.*s\",\"TokenType\":\"Bearer\",\"ExpiresIn\":%lld}",
+                 (int)p->token_len, p->token, (long long)(w->expires_at - w->issued_at));
+    if (n < 0 || (size_t)n >= sizeof body)
+        server_send_error(p->req, TG_ERR_INTERNAL, NULL);
+    else
+        server_send_json(p->req, 200, "OK", body, (size_t)n);
 }
 
 /*
@@ -166,15 +194,44 @@ static tg_status check_code(int64_t *step, const tg_app *app, const merchant *m,
     return rc == TG_OK ? TG_OK : TG_ERR_INVALID_CREDENTIALS;
 }
 
+/* Signs the session token of m into p and fills p's store write. */
+static tg_status issue_token(pending_write *p, const tg_app *app, const merchant *m, int64_t step, int64_t now,
+                             const char *client)
+{
+    store_write *w = &p->job.write;
+    token_claims claims;
+    tg_status rc;
+
+    memset(&claims, 0, sizeof claims);
+    snprintf(claims.iss, sizeof claims.iss, "%s", app->cfg->issuer);
+    snprintf(claims.sub, sizeof claims.sub, "%s", m->id);
+    claims.iat = claims.nbf = now;
+    claims.exp = expiry_compute(&app->cfg->expiry, now);
+    if ((rc = token_new_jti(claims.jti)) != TG_OK)
+        return rc;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&app->keyring_lock);
+    rc = token_sign(p->token, sizeof p->token, &p->token_len, keyring_active(app->keyring), &claims);
+    memcpy(w->kid, keyring_active(app->keyring)->kid, sizeof w->kid);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&app->keyring_lock);
+    if (rc != TG_OK)
+        return rc;
+    w->kind = STORE_WRITE_LOGIN;
+    snprintf(w->merchant_id, sizeof w->merchant_id, "%s", m->id);
+    w->step = step;
+    memcpy(w->jti, claims.jti, sizeof claims.jti);
+    w->issued_at = claims.iat;
+    w->expires_at = claims.exp;
+    snprintf(w->client_addr, sizeof w->client_addr, "%s", client);
+    return TG_OK;
+}
+
 void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
 {
     tg_app *app = loop->app;
     login_request lr;
     merchant m;
     const merchant *found = NULL;
-    pending_login *p = NULL;
-    request_guard *guard;
-    token_claims claims;
+    pending_write *p = NULL;
     uint8_t key_hash[TG_SHA256_LEN];
     char msg[LOGIN_MESSAGE_MAX], client[STORE_CLIENT_ADDR_MAX + 1];
     int64_t now = clock_now(), step = -1;
@@ -183,7 +240,7 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
     memset(&lr, 0, sizeof lr);
     memset(&m, 0, sizeof m);
     server_client_addr(client, sizeof client, req);
-    if (!is_json_media_type(req)) {
+    if (!has_media_type(req, "application/json")) {
         server_send_error(req, TG_ERR_UNSUPPORTED_MEDIA, NULL);
         return;
     }
@@ -199,58 +256,34 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
     else if (rc != TG_ERR_NOT_FOUND) {
         log_event(LOG_ERROR, "merchant_lookup_failed", "error", tg_status_str(rc), NULL);
         rc = TG_ERR_STORE_UNAVAILABLE;
-        goto fail;
+        goto out;
     }
     if ((rc = check_code(&step, app, found, &lr, now)) != TG_OK) {
-        log_login(found ? "invalid_code" : "unknown_key", found ? m.id : NULL, client, NULL);
-        goto fail;
+        log_session("login", found ? "invalid_code" : "unknown_key", found ? m.id : NULL, client, NULL);
+        goto out;
     }
     if (!m.enabled) {
-        log_login("merchant_disabled", m.id, client, NULL);
+        log_session("login", "merchant_disabled", m.id, client, NULL);
         rc = TG_ERR_MERCHANT_DISABLED;
-        goto fail;
+        goto out;
     }
     if (step <= m.last_step) {
         /* seen already: refuse without a write; the writer's conditional
          * update is what decides when two requests race */
-        log_login("replay", m.id, client, NULL);
+        log_session("login", "replay", m.id, client, NULL);
         rc = TG_ERR_REPLAY;
-        goto fail;
+        goto out;
     }
-
-    if ((p = calloc(1, sizeof *p)) == NULL) {
+    if ((p = pending_new(loop, req, login_finish)) == NULL) {
         rc = TG_ERR_NOMEM;
-        goto fail;
+        goto out;
     }
-    memset(&claims, 0, sizeof claims);
-    snprintf(claims.iss, sizeof claims.iss, "%s", app->cfg->issuer);
-    snprintf(claims.sub, sizeof claims.sub, "%s", m.id);
-    claims.iat = claims.nbf = now;
-    claims.exp = now + app->cfg->token_ttl;
-    if ((rc = token_new_jti(claims.jti)) != TG_OK ||
-        (rc = token_sign(p->token, sizeof p->token, &p->token_len, &app->keyring.active, &claims)) != TG_OK)
-        goto fail;
-
-    snprintf(p->job.login.merchant_id, sizeof p->job.login.merchant_id, "%s", m.id);
-    p->job.login.step = step;
-    memcpy(p->job.login.jti, claims.jti, sizeof claims.jti);
-    memcpy(p->job.login.kid, app->keyring.active.kid, sizeof p->job.login.kid);
-    p->job.login.issued_at = claims.iat;
-    p->job.login.expires_at = claims.exp;
-    memcpy(p->job.login.client_addr, client, sizeof client);
-    user_agent(p->job.login.user_agent, sizeof p->job.login.user_agent, req);
-    p->job.done = on_job_done;
-    p->msg.cb = on_committed;
-    p->loop = loop;
-    p->req = req;
-    guard = h2o_mem_alloc_shared(&req->pool, sizeof *guard, on_request_disposed);
-    guard->pending = p;
-    p->guard = guard;
-    loop->inflight++;
-    writer_submit(app->writer, &p->job);
+    if ((rc = issue_token(p, app, &m, step, now, client)) != TG_OK)
+        goto out;
+    user_agent(p->job.write.user_agent, sizeof p->job.write.user_agent, req);
+    pending_submit(p);
     p = NULL;
-    rc = TG_OK;
-fail:
+out:
     if (p != NULL) {
         tg_cleanse(p->token, sizeof p->token);
         free(p);
@@ -259,4 +292,264 @@ fail:
     tg_cleanse(&m, sizeof m);
     if (rc != TG_OK)
         server_send_error(req, rc, NULL);
+}
+
+/* ---- token checks ---- */
+
+/*
+ * The credentials of an "Authorization: Bearer <credentials>" header
+ * (RFC 6750 section 2.1).  Returns -1 without the header, 0 when it is not a
+ * well-formed bearer header, 1 with *cred and *len set.
+ */
+static int bearer_credentials(h2o_req_t *req, const char **cred, size_t *len)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    const char *v;
+    size_t n;
+
+    if (i < 0)
+        return -1;
+    v = req->headers.entries[i].value.base;
+    n = req->headers.entries[i].value.len;
+    if (n < 7 || strncasecmp(v, "Bearer ", 7) != 0)
+        return 0;
+    v += 7, n -= 7;
+    while (n > 0 && *v == ' ')
+        v++, n--;
+    while (n > 0 && v[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        char c = v[k];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+        if (!ok)
+            return 0;
+    }
+    *cred = v;
+    *len = n;
+    return 1;
+}
+
+/*
+ * Whether token is a live session token of ours: signature (or a cached
+ * verification), exp, nbf, iss, then revocation.  Fills *claims on TG_OK.
+ */
+static tg_status check_token(tg_loop *loop, const char *token, size_t len, int64_t now, token_claims *claims)
+{
+    tg_app *app = loop->app;
+    uint8_t key[TG_SHA256_LEN];
+    tg_status rc;
+
+    if (len == 0 || len > TOKEN_MAX_LEN)
+        return TG_ERR_TOKEN_INVALID;
+    tg_sha256(key, token, len);
+    if (tokcache_get(&loop->tokens, key, now, SESSION_NBF_LEEWAY, claims)) {
+        snprintf(claims->iss, sizeof claims->iss, "%s", app->cfg->issuer);
+    } else {
+        pthread_rwlock_rdlock(&app->keyring_lock);
+        rc = token_verify(claims, token, len, app->keyring->keys, app->keyring->count, now, SESSION_NBF_LEEWAY,
+                          app->cfg->issuer);
+        pthread_rwlock_unlock(&app->keyring_lock);
+        if (rc != TG_OK)
+            return rc;
+        tokcache_put(&loop->tokens, key, claims);
+    }
+    if (revset_contains(app->revoked, claims->jti)) {
+        tokcache_drop(&loop->tokens, key);
+        return TG_ERR_TOKEN_INVALID;
+    }
+    return TG_OK;
+}
+
+static void send_unauthorized(h2o_req_t *req, const char *challenge)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, challenge, strlen(challenge));
+    server_send_empty(req, 401, "Unauthorized");
+}
+
+/* Adds a response header whose value is copied into the request's pool. */
+static void add_header(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, v.base, v.len);
+}
+
+void handle_session_verify(tg_loop *loop, h2o_req_t *req)
+{
+    const char *token = NULL;
+    size_t len = 0;
+    token_claims claims;
+    char exp[24];
+    int found = bearer_credentials(req, &token, &len);
+
+    if (found < 0) {
+        send_unauthorized(req, "Bearer");
+        return;
+    }
+    if (found == 0 || check_token(loop, token, len, clock_now(), &claims) != TG_OK) {
+        send_unauthorized(req, "Bearer error=\"invalid_token\"");
+        return;
+    }
+    snprintf(exp, sizeof exp, "%lld", (long long)claims.exp);
+    add_header(req, "x-merchant-id", claims.sub);
+    add_header(req, "x-session-expires", exp);
+    server_send_empty(req, 200, "OK");
+}
+
+/* ---- introspection (RFC 7662) ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Finds parameter name in an application/x-www-form-urlencoded body and
+ * decodes its value into out (capacity cap).  Returns 1 when found, 0 when
+ * absent, -1 when malformed or too long.
+ */
+static int form_param(char *out, size_t cap, size_t *out_len, const char *body, size_t len, const char *name)
+{
+    size_t name_len = strlen(name), i = 0;
+
+    while (i < len) {
+        size_t end = i;
+        while (end < len && body[end] != '&')
+            end++;
+        if (end - i > name_len && memcmp(body + i, name, name_len) == 0 && body[i + name_len] == '=') {
+            size_t n = 0;
+            for (size_t k = i + name_len + 1; k < end; k++) {
+                char c = body[k];
+                if (c == '+') {
+                    c = ' ';
+                } else if (c == '%') {
+                    int hi, lo;
+                    if (k + 2 >= end)
+                        return -1;
+                    if ((hi = hexval(body[k + 1])) < 0 || (lo = hexval(body[k + 2])) < 0)
+                        return -1;
+                    c = (char)(hi << 4 | lo);
+                    k += 2;
+                }
+                if (n + 1 >= cap)
+                    return -1;
+                out[n++] = c;
+            }
+            out[n] = '\0';
+            *out_len = n;
+            return 1;
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
+/* Whether the caller presented the resource servers' bearer secret. */
+static int introspect_caller_ok(const tg_app *app, h2o_req_t *req)
+{
+    const char *cred;
+    size_t len;
+    uint8_t digest[TG_SHA256_LEN];
+
+    if (!app->introspect_enabled || bearer_credentials(req, &cred, &len) != 1)
+        return 0;
+    tg_sha256(digest, cred, len);
+    return tg_memeq(digest, app->introspect_token_hash, sizeof digest);
+}
+
+void handle_session_introspect(tg_loop *loop, h2o_req_t *req)
+{
+    char token[TOKEN_MAX_LEN + 1], body[TOKEN_ISS_MAX + TOKEN_SUB_MAX + 256];
+    size_t token_len = 0, pos = 0;
+    token_claims claims;
+    int found;
+
+    if (!introspect_caller_ok(loop->app, req)) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, H2O_STRLIT("Bearer"));
+        server_send_error(req, TG_ERR_UNAUTHORIZED, NULL);
+        return;
+    }
+    if (!has_media_type(req, "application/x-www-form-urlencoded")) {
+        server_send_error(req, TG_ERR_UNSUPPORTED_MEDIA, "Content-Type must be application/x-www-form-urlencoded");
+        return;
+    }
+    found = form_param(token, sizeof token, &token_len, req->entity.base, req->entity.len, "token");
+    if (found == 0) {
+        server_send_error(req, TG_ERR_INVALID_REQUEST, "missing form parameter \"token\"");
+        return;
+    }
+    if (found < 0 || check_token(loop, token, token_len, clock_now(), &claims) != TG_OK) {
+        server_send_json(req, 200, "OK", "{\"active\":false}", 16);
+        return;
+    }
+    if (jsonout_raw(body, sizeof body, &pos, "{\"active\":true,\"sub\":") != TG_OK ||
+        jsonout_string(body, sizeof body, &pos, claims.sub) != TG_OK ||
+        jsonout_raw(body, sizeof body, &pos, ",\"iss\":") != TG_OK ||
+        jsonout_string(body, sizeof body, &pos, claims.iss) != TG_OK) {
+        server_send_error(req, TG_ERR_INTERNAL, NULL);
+        return;
+    }
+    pos += (size_t)snprintf(body + pos, sizeof body - pos,
+                            ",\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld,\"jti\":\"%s\",\"token_type\":\"Bearer\"}",
+                            (long long)claims.exp, (long long)claims.iat, (long long)claims.nbf, claims.jti);
+    server_send_json(req, 200, "OK", body, pos < sizeof body ? pos : sizeof body - 1);
+}
+
+/* ---- logout ---- */
+
+static void logout_finish(pending_write *p)
+{
+    const store_write *w = &p->job.write;
+
+    if (w->result == TG_OK)
+        revset_add(p->loop->app->revoked, w->jti, w->expires_at);
+    log_session("logout", w->result == TG_OK ? "ok" : "store_unavailable", w->merchant_id, w->client_addr, w->jti);
+    if (p->req == NULL)
+        return;
+    if (w->result == TG_OK)
+        server_send_json(p->req, 200, "OK", "{}", 2);
+    else
+        server_send_error(p->req, TG_ERR_STORE_UNAVAILABLE, "the logout could not be recorded; retry later");
+}
+
+void handle_session_logout(tg_loop *loop, h2o_req_t *req)
+{
+    const char *token;
+    size_t len;
+    token_claims claims;
+    pending_write *p;
+    store_write *w;
+
+    /* RFC 7009 section 2.2: an invalid or already revoked token is not an error */
+    if (bearer_credentials(req, &token, &len) != 1 || check_token(loop, token, len, clock_now(), &claims) != TG_OK) {
+        server_send_json(req, 200, "OK", "{}", 2);
+        return;
+    }
+    if ((p = pending_new(loop, req, logout_finish)) == NULL) {
+        server_send_error(req, TG_ERR_NOMEM, NULL);
+        return;
+    }
+    w = &p->job.write;
+    w->kind = STORE_WRITE_REVOKE_SESSION;
+    if (strlen(claims.sub) >= sizeof w->merchant_id) {
+        /* not one of our merchant ids: nothing of ours to revoke */
+        free(p);
+        server_send_json(req, 200, "OK", "{}", 2);
+        return;
+    }
+    memcpy(w->merchant_id, claims.sub, strlen(claims.sub) + 1);
+    memcpy(w->jti, claims.jti, sizeof w->jti);
+    w->expires_at = claims.exp;
+    w->revoked_at = clock_now();
+    server_client_addr(w->client_addr, sizeof w->client_addr, req);
+    pending_submit(p);
 }

@@ -82,10 +82,24 @@ tg_status login_parse(login_request *out, const char *body, size_t len, char *ms
         snprintf(msg, msg_cap, "request body is empty; expected {\"API_KEY\": \"...\", \"TOTP\": \"...\"}");
         return TG_ERR_INVALID_JSON;
     }
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    /* NUL escapes and scalar documents are valid RFC 8259: accept them here
+     * and refuse them below with the precise reason */
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
     if (root == NULL) {
+        /* jansson ends its text with " near '<input>'": never echo input */
+        char *near = strstr(err.text, " near ");
+        const char *member = NULL;
+        if (near != NULL) {
+            /* name a duplicate only when it is one of ours */
+            if (strcmp(near, " near '\"API_KEY\"'") == 0)
+                member = "API_KEY";
+            else if (strcmp(near, " near '\"TOTP\"'") == 0)
+                member = "TOTP";
+            *near = '\0';
+        }
         if (json_error_code(&err) == json_error_duplicate_key) {
-            snprintf(msg, msg_cap, "duplicate member at line %d, column %d: %s", err.line, err.column, err.text);
+            snprintf(msg, msg_cap, "duplicate member%s%s%s at line %d, column %d: each member may appear once",
+                     member ? " \"" : "", member ? member : "", member ? "\"" : "", err.line, err.column);
             rc = TG_ERR_INVALID_REQUEST;
         } else {
             snprintf(msg, msg_cap, "invalid JSON at line %d, column %d: %s%s", err.line, err.column, err.text,

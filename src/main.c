@@ -15,8 +15,10 @@ static const char usage[] =
     "\n"
     "Serve:\n"
     "  serve [--listen HOST:PORT] [--data DIR] [--threads N] [--skew 0-2]\n"
-    "        [--token-ttl DURATION] [--issuer ISS] [--log-level LEVEL]\n"
-    "                              serve POST /api/v1/session/totp/generate\n"
+    "        [--token-ttl DURATION] [--session-ends-daily-at HH:MM --timezone Area/City]\n"
+    "        [--issuer ISS] [--introspect-token-file FILE] [--session-retention DURATION]\n"
+    "        [--log-level LEVEL]\n"
+    "                              serve the login, verify, introspect, logout and JWKS endpoints\n"
     "\n"
     "Merchants (onboarding):\n"
     "  merchant add --name NAME [--algorithm SHA1|SHA256|SHA512] [--digits 6|8]\n"
@@ -25,15 +27,24 @@ static const char usage[] =
     "                              otpauth URI and QR code\n"
     "  merchant list [--json]      list merchants\n"
     "  merchant show ID [--json]   show one merchant (never its secret)\n"
-    "  merchant disable ID         refuse the merchant's logins (403)\n"
+    "  merchant disable ID         refuse the merchant's logins (403) and revoke its sessions\n"
     "  merchant enable ID          allow them again\n"
     "  merchant rotate-secret ID [--qr FILE] [--json]\n"
-    "                              give the merchant a new TOTP secret and URI\n"
+    "                              give the merchant a new TOTP secret and URI; revokes its sessions\n"
     "  merchant import FILE.csv [--issuer ISSUER]\n"
     "                              import rows name,api_key,secret[,algorithm,digits,period]\n"
     "                              in one transaction\n"
     "\n"
+    "Sessions:\n"
+    "  session list [--merchant ID] [--active] [--json]\n"
+    "                              list recorded sessions\n"
+    "  session revoke JTI          revoke one session (in force on running servers within 1 s)\n"
+    "  session revoke --merchant ID\n"
+    "                              revoke every live session of a merchant\n"
+    "\n"
     "Signing keys:\n"
+    "  keys list [--json]          list signing keys and their state\n"
+    "  keys rotate                 sign new tokens with a new key; the old one keeps verifying its tokens\n"
     "  keys public [--jwk]         print the active token-verification key (PEM or JWK)\n"
     "\n"
     "Other:\n"
@@ -55,6 +66,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "merchant") == 0)
         return cmd_merchant(argc - 1, argv + 1);
+    if (strcmp(cmd, "session") == 0)
+        return cmd_session(argc - 1, argv + 1);
     if (strcmp(cmd, "keys") == 0)
         return cmd_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -133,6 +133,9 @@ tg_status merchant_check_label(const char *s, size_t max)
             return TG_ERR_INVALID_ARG;
         if ((n = utf8_seq_len((const unsigned char *)s + i, len - i)) == 0)
             return TG_ERR_INVALID_ARG;
+        /* C1 controls (U+0080-U+009F, such as CSI) act as terminal escapes too */
+        if (n == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)
+            return TG_ERR_INVALID_ARG;
         i += n;
     }
     return TG_OK;

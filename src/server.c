@@ -18,25 +18,31 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "handler_keys.h"
 #include "handler_session.h"
 #include "jsonout.h"
 #include "log.h"
+#include "watcher.h"
 
 #define MAX_ENTITY_BYTES (64 * 1024) /* h2o refuses larger bodies itself; handlers apply tighter limits */
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
+#define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
 
 static atomic_int stopping;
 
 typedef struct route {
     const char *path;
-    const char *method;
-    const char *allow;
+    const char *allow; /* methods, ", "-separated; NULL = any (gateway sub-requests keep the caller's method) */
     void (*handle)(tg_loop *loop, h2o_req_t *req);
 } route;
 
 static const route routes[] = {
-    {SESSION_GENERATE_PATH, "POST", "POST", handle_totp_generate},
+    {SESSION_GENERATE_PATH, "POST", handle_totp_generate},
+    {SESSION_VERIFY_PATH, NULL, handle_session_verify},
+    {SESSION_INTROSPECT_PATH, "POST", handle_session_introspect},
+    {SESSION_LOGOUT_PATH, "POST", handle_session_logout},
+    {JWKS_PATH, "GET, HEAD", handle_jwks},
 };
 
 /* ---- responses ---- */
@@ -49,6 +55,15 @@ void server_send_json(h2o_req_t *req, int status, const char *reason, const char
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     req->res.content_length = len;
     h2o_send_inline(req, body, len);
+}
+
+void server_send_empty(h2o_req_t *req, int status, const char *reason)
+{
+    req->res.status = status;
+    req->res.reason = reason;
+    req->res.content_length = 0;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, "", 0);
 }
 
 void server_send_error(h2o_req_t *req, tg_status rc, const char *message)
@@ -93,6 +108,23 @@ void server_client_addr(char *out, size_t cap, h2o_req_t *req)
 
 /* ---- routing ---- */
 
+static int method_allowed(const route *r, h2o_iovec_t method)
+{
+    const char *p = r->allow;
+
+    if (p == NULL)
+        return 1;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        if (h2o_memis(method.base, method.len, p, n))
+            return 1;
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return 0;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     tg_loop *loop = (tg_loop *)req->conn->ctx;
@@ -102,7 +134,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         const route *r = &routes[i];
         if (!h2o_memis(req->path_normalized.base, req->path_normalized.len, r->path, strlen(r->path)))
             continue;
-        if (!h2o_memis(req->method.base, req->method.len, r->method, strlen(r->method))) {
+        if (!method_allowed(r, req->method)) {
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, r->allow, strlen(r->allow));
             server_send_error(req, TG_ERR_METHOD_NOT_ALLOWED, NULL);
             return 0;
@@ -150,6 +182,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int loop_idle(tg_loop *loop)
+{
+    return loop->inflight == 0 && h2o_linklist_is_empty(&loop->ctx.http1._conns);
+}
+
 static void *loop_main(void *arg)
 {
     tg_loop *loop = arg;
@@ -157,20 +194,30 @@ static void *loop_main(void *arg)
 
     while (!atomic_load(&stopping))
         h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
-    /* stop accepting, then let answers that wait on the writer go out */
+    /* stop accepting, ask connections to close once their answer is out,
+     * and let answers that wait on the writer go out */
     h2o_socket_read_stop(loop->listener);
     h2o_socket_close(loop->listener);
     loop->listener = NULL;
+    h2o_context_request_shutdown(&loop->ctx);
+    /* h2o 2.2 leaves idle keep-alive connections open on shutdown: time
+     * them out now (a connection whose answer is still pending is not on
+     * this timer, so it gets its answer first) */
+    loop->ctx.http1.req_timeout.timeout = 0;
     deadline = now_ms() + DRAIN_TIMEOUT_MS;
-    while (loop->inflight > 0 && now_ms() < deadline)
+    while (!loop_idle(loop) && now_ms() < deadline)
         h2o_evloop_run(loop->ctx.loop, 10);
-    /* one more turn flushes the last responses */
-    h2o_evloop_run(loop->ctx.loop, 0);
+    h2o_evloop_run(loop->ctx.loop, 0); /* one more turn flushes the last responses */
+    /* request_shutdown armed HTTP/2's graceful-shutdown timer; the context
+     * cannot be disposed while it is linked */
+    if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+    loop->drained = loop_idle(loop);
     return NULL;
 }
 
 /* Opens a listening socket with SO_REUSEPORT on host:port. */
-static tg_status listen_on(int *out_fd, const char *host, unsigned port)
+static tg_status listen_on(int *out_fd, const char *host, unsigned port, int probe)
 {
     struct addrinfo hints, *res = NULL;
     char port_str[16];
@@ -185,6 +232,18 @@ static tg_status listen_on(int *out_fd, const char *host, unsigned port)
     if (getaddrinfo(host, port_str, &hints, &res) != 0 || res == NULL) {
         log_event(LOG_ERROR, "listen_failed", "host", host, "error", "cannot resolve host", NULL);
         return TG_ERR_INVALID_ARG;
+    }
+    if (probe && port != 0) {
+        /* SO_REUSEPORT would let us share a port that another server holds:
+         * first make sure nobody is listening there */
+        if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            goto out;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+            bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+            log_event(LOG_ERROR, "listen_failed", "host", host, "port", port_str, "error", strerror(errno), NULL);
+            goto out;
+        }
+        close(fd);
     }
     if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
         goto out;
@@ -222,6 +281,8 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
     tg_status rc;
 
     loop->app = app;
+    if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
+        return rc;
     if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
         return rc;
     h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
@@ -237,13 +298,20 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
 
 static void loop_dispose(tg_loop *loop)
 {
-    if (loop->queue != NULL) {
+    if (loop->queue != NULL && !loop->drained && loop->thread_started) {
+        /* h2o cannot dispose a context with live connections (a client that
+         * kept one open past the drain timeout): the process is exiting, so
+         * leave it to the kernel */
+        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
+                  NULL);
+    } else if (loop->queue != NULL) {
         h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
         h2o_multithread_destroy_queue(loop->queue);
         h2o_context_dispose(&loop->ctx);
         h2o_evloop_destroy(loop->ctx.loop);
     }
     store_close(loop->reader);
+    tokcache_dispose(&loop->tokens);
 }
 
 static unsigned default_threads(void)
@@ -252,24 +320,100 @@ static unsigned default_threads(void)
     return n > 0 && n < 256 ? (unsigned)n : 1;
 }
 
+/* Reads the resource servers' introspection secret (its SHA-256 is kept). */
+static tg_status load_introspect_secret(tg_app *app, const char *path)
+{
+    char buf[512];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        log_event(LOG_ERROR, "introspect_token_file_unreadable", "path", path, NULL);
+        return TG_ERR_IO;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    if (n < 16) {
+        log_event(LOG_ERROR, "introspect_token_too_short", "path", path, "hint", "use at least 16 characters",
+                  NULL);
+        tg_cleanse(buf, sizeof buf);
+        return TG_ERR_INVALID_ARG;
+    }
+    tg_sha256(app->introspect_token_hash, buf, n);
+    tg_cleanse(buf, sizeof buf);
+    app->introspect_enabled = 1;
+    return TG_OK;
+}
+
+/* Everything the loops share: master key, signing keys, revocations, writer, watcher. */
+static tg_status app_init(tg_app *app, watcher **watch, const server_config *cfg)
+{
+    store *writer_store = NULL, *watch_store = NULL;
+    tg_status rc;
+
+    memset(app, 0, sizeof *app);
+    app->cfg = cfg;
+    pthread_rwlock_init(&app->keyring_lock, NULL);
+    if ((rc = data_dir_ensure(cfg->data_dir)) != TG_OK) {
+        log_event(LOG_ERROR, "data_dir_failed", "path", cfg->data_dir, NULL);
+        return rc;
+    }
+    if ((rc = vault_open(&app->vault, cfg->data_dir)) != TG_OK) {
+        log_event(LOG_ERROR, "master_key_failed", "error", tg_status_str(rc), NULL);
+        return rc;
+    }
+    if (cfg->introspect_token_file[0] != '\0' && (rc = load_introspect_secret(app, cfg->introspect_token_file)) != TG_OK)
+        return rc;
+    if ((rc = tg_random_bytes(app->dummy_secret, sizeof app->dummy_secret)) != TG_OK ||
+        (rc = revset_create(&app->revoked)) != TG_OK)
+        return rc;
+    if ((app->keyring = calloc(1, sizeof *app->keyring)) == NULL)
+        return TG_ERR_NOMEM;
+    if ((rc = store_open(&writer_store, cfg->data_dir)) != TG_OK)
+        return rc;
+    if ((rc = keyring_load(app->keyring, writer_store, &app->vault, 1, clock_now())) != TG_OK) {
+        log_event(LOG_ERROR, "signing_key_failed", "error", tg_status_str(rc), NULL);
+        store_close(writer_store);
+        return rc;
+    }
+    if ((rc = writer_start(&app->writer, writer_store)) != TG_OK)
+        return rc;
+    if ((rc = store_open(&watch_store, cfg->data_dir)) != TG_OK)
+        return rc;
+    return watcher_start(watch, app, watch_store);
+}
+
+static void app_dispose(tg_app *app, watcher *watch)
+{
+    watcher_stop(watch);
+    /* the writer finishes what was queued before the loops' queues go away */
+    writer_stop(app->writer);
+    keyring_release(app->keyring);
+    free(app->keyring);
+    revset_free(app->revoked);
+    pthread_rwlock_destroy(&app->keyring_lock);
+    vault_close(&app->vault);
+    tg_cleanse(app->dummy_secret, sizeof app->dummy_secret);
+    tg_cleanse(app->introspect_token_hash, sizeof app->introspect_token_hash);
+}
+
 tg_status server_run(const server_config *cfg)
 {
     tg_app app;
+    watcher *watch = NULL;
     h2o_globalconf_t config;
     h2o_hostconf_t *hostconf;
     h2o_handler_t *handler;
     tg_loop *loops = NULL;
     unsigned nthreads = cfg->threads ? cfg->threads : default_threads(), started = 0, port = cfg->port;
-    store *writer_store = NULL;
     sigset_t sigs;
     int sig = 0, config_ready = 0;
     char port_str[16], threads_str[16], ttl_str[24];
     tg_status rc;
 
-    memset(&app, 0, sizeof app);
-    app.cfg = cfg;
     atomic_store(&stopping, 0);
-
     /* signals: block in every thread, wait for them here */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -283,26 +427,7 @@ tg_status server_run(const server_config *cfg)
         log_event(LOG_WARN, "test_clock_offset", "seconds", off, "hint",
                   "TOTPGATE_TEST_CLOCK_OFFSET is for tests only", NULL);
     }
-    if ((rc = data_dir_ensure(cfg->data_dir)) != TG_OK) {
-        log_event(LOG_ERROR, "data_dir_failed", "path", cfg->data_dir, NULL);
-        goto out;
-    }
-    if ((rc = vault_open(&app.vault, cfg->data_dir)) != TG_OK) {
-        log_event(LOG_ERROR, "master_key_failed", "error", tg_status_str(rc), NULL);
-        goto out;
-    }
-    if ((rc = store_open(&writer_store, cfg->data_dir)) != TG_OK)
-        goto out;
-    if ((rc = keyring_load(&app.keyring, writer_store, &app.vault, 1, clock_now())) != TG_OK) {
-        log_event(LOG_ERROR, "signing_key_failed", "error", tg_status_str(rc), NULL);
-        store_close(writer_store);
-        goto out;
-    }
-    if ((rc = tg_random_bytes(app.dummy_secret, sizeof app.dummy_secret)) != TG_OK) {
-        store_close(writer_store);
-        goto out;
-    }
-    if ((rc = writer_start(&app.writer, writer_store)) != TG_OK)
+    if ((rc = app_init(&app, &watch, cfg)) != TG_OK)
         goto out;
 
     h2o_config_init(&config);
@@ -319,7 +444,7 @@ tg_status server_run(const server_config *cfg)
     }
     for (unsigned i = 0; i < nthreads; i++) {
         loops[i].listen_fd = -1;
-        if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port)) != TG_OK)
+        if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port, i == 0)) != TG_OK)
             goto out;
         if (port == 0)
             port = bound_port(loops[i].listen_fd); /* the other loops join the same port */
@@ -333,12 +458,13 @@ tg_status server_run(const server_config *cfg)
             rc = TG_ERR_INTERNAL;
             goto out;
         }
+        loops[started].thread_started = 1;
     }
     snprintf(port_str, sizeof port_str, "%u", port);
     snprintf(threads_str, sizeof threads_str, "%u", nthreads);
-    snprintf(ttl_str, sizeof ttl_str, "%lld", (long long)cfg->token_ttl);
+    snprintf(ttl_str, sizeof ttl_str, "%lld", (long long)cfg->expiry.ttl);
     log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", port_str, "threads", threads_str, "data",
-              cfg->data_dir, "kid", app.keyring.active.kid, "token_ttl", ttl_str, NULL);
+              cfg->data_dir, "kid", keyring_active(app.keyring)->kid, "token_ttl", ttl_str, NULL);
 
     while (sigwait(&sigs, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
         ;
@@ -348,8 +474,7 @@ out:
     atomic_store(&stopping, 1);
     for (unsigned i = 0; i < started; i++)
         pthread_join(loops[i].thread, NULL);
-    /* the writer finishes what was queued before the loops' queues go away */
-    writer_stop(app.writer);
+    app_dispose(&app, watch);
     if (loops != NULL) {
         for (unsigned i = 0; i < nthreads; i++) {
             loop_dispose(&loops[i]);
@@ -360,9 +485,6 @@ out:
     }
     if (config_ready)
         h2o_config_dispose(&config);
-    keyring_release(&app.keyring);
-    vault_close(&app.vault);
-    tg_cleanse(app.dummy_secret, sizeof app.dummy_secret);
     if (rc == TG_OK)
         log_event(LOG_INFO, "stopped", NULL);
     return rc;

@@ -20,9 +20,12 @@
 
 #include <h2o.h>
 
+#include "expiry.h"
 #include "keyring.h"
+#include "revset.h"
 #include "status.h"
 #include "store.h"
+#include "tokcache.h"
 #include "token.h"
 #include "vault.h"
 #include "writer.h"
@@ -35,17 +38,25 @@ typedef struct server_config {
     char data_dir[SERVER_DATA_DIR_MAX];
     unsigned threads;          /* event loops; 0 = number of cores */
     unsigned skew;             /* accepted TOTP steps either side of now, 0..2 */
-    int64_t token_ttl;         /* seconds */
+    expiry_policy expiry;      /* token lifetime and optional daily cut-off */
     char issuer[TOKEN_ISS_MAX + 1];
+    char introspect_token_file[SERVER_DATA_DIR_MAX]; /* "" = introspection refused */
+    int64_t session_retention; /* seconds an expired session row is kept before purging */
 } server_config;
 
-/* State shared by every loop; read-only once serving starts. */
+/* State shared by every loop; read-only once serving starts, except the
+ * keyring pointer (swapped under keyring_lock by the watcher) and the
+ * revocation set (which locks itself). */
 typedef struct tg_app {
     const server_config *cfg;
     vault vault;
-    keyring keyring;
+    pthread_rwlock_t keyring_lock;
+    keyring *keyring;         /* guarded by keyring_lock */
+    revset *revoked;
     writer *writer;
     uint8_t dummy_secret[20]; /* unknown API keys are checked against it, so they cost the same work */
+    uint8_t introspect_token_hash[TG_SHA256_LEN];
+    int introspect_enabled;
 } tg_app;
 
 /* A message from another thread, run on the loop thread by cb. */
@@ -66,6 +77,9 @@ typedef struct tg_loop {
     h2o_socket_t *listener;
     int listen_fd;
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
+    tokcache tokens; /* tokens this loop has verified */
+    int thread_started;
+    int drained;     /* set by the loop thread at exit: no connection or answer left */
     pthread_t thread;
 } tg_loop;
 
@@ -77,6 +91,9 @@ void server_post(tg_loop *loop, loop_message *msg);
 
 /* Sends a JSON body with status; adds Content-Type and Cache-Control: no-store. */
 void server_send_json(h2o_req_t *req, int status, const char *reason, const char *body, size_t len);
+
+/* Sends status with an empty body and Cache-Control: no-store. */
+void server_send_empty(h2o_req_t *req, int status, const char *reason);
 
 /* Sends {"ErrorCode":..., "Message":...} for rc; message NULL means the
  * default message of rc.  The only place a tg_status becomes HTTP. */

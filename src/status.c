@@ -32,6 +32,8 @@ static const tg_status_info status_table[TG_STATUS_COUNT] = {
     [TG_ERR_CRYPTO] = {500, "Internal Server Error", "INTERNAL_ERROR", "internal error"},
     [TG_ERR_IO] = {500, "Internal Server Error", "INTERNAL_ERROR", "internal error"},
     [TG_ERR_TOKEN_INVALID] = {401, "Unauthorized", "INVALID_TOKEN", "invalid token"},
+    [TG_ERR_UNAUTHORIZED] = {401, "Unauthorized", "UNAUTHORIZED",
+                             "missing or invalid bearer credentials for this endpoint"},
 };
 
 static const char *const status_names[TG_STATUS_COUNT] = {
@@ -54,6 +56,7 @@ static const char *const status_names[TG_STATUS_COUNT] = {
     [TG_ERR_CRYPTO] = "cryptographic check failed",
     [TG_ERR_IO] = "i/o error",
     [TG_ERR_TOKEN_INVALID] = "invalid token",
+    [TG_ERR_UNAUTHORIZED] = "unauthorized",
 };
 
 const tg_status_info *tg_status_info_of(tg_status rc)

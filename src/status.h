@@ -31,6 +31,7 @@ typedef enum tg_status {
     TG_ERR_CRYPTO,             /* authentication of sealed data failed, bad key */
     TG_ERR_IO,                 /* file system error outside the store */
     TG_ERR_TOKEN_INVALID,      /* JWT failed verification */
+    TG_ERR_UNAUTHORIZED,       /* missing or wrong caller credentials (introspection) */
     TG_STATUS_COUNT
 } tg_status;
 

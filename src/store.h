@@ -41,23 +41,63 @@ typedef struct store_signing_key {
     size_t private_sealed_len;
 } store_signing_key;
 
+typedef enum store_write_kind {
+    STORE_WRITE_LOGIN = 0,     /* advance last_step and record a session */
+    STORE_WRITE_REVOKE_SESSION /* revoke one session (logout) */
+} store_write_kind;
+
 /*
- * One login to record: advance the merchant's last accepted step to step
- * (only if it is higher than the stored one and the merchant is enabled) and
- * record the session, both or neither.
+ * One write of a batch (writer.h).  LOGIN: advance the merchant's last
+ * accepted step to step (only if it is higher than the stored one and the
+ * merchant is enabled) and record the session, both or neither.
+ * REVOKE_SESSION: mark session jti revoked at revoked_at and publish the
+ * revocation to every server (revocations_since); revoking an already
+ * revoked session is TG_OK and changes nothing.
  */
-typedef struct store_login {
+typedef struct store_write {
     /* in */
+    store_write_kind kind;
     char merchant_id[MERCHANT_ID_MAX + 1];
-    int64_t step;
     char jti[TOKEN_JTI_LEN + 1];
+    int64_t expires_at;
+    /* LOGIN only */
+    int64_t step;
     char kid[TOKEN_KID_LEN + 1];
-    int64_t issued_at, expires_at;
+    int64_t issued_at;
     char client_addr[STORE_CLIENT_ADDR_MAX + 1];
     char user_agent[STORE_USER_AGENT_MAX + 1];
+    /* REVOKE_SESSION only */
+    int64_t revoked_at;
     /* out */
-    tg_status result; /* TG_OK, TG_ERR_REPLAY (step not higher, or merchant disabled), or an error */
-} store_login;
+    tg_status result; /* TG_OK, TG_ERR_REPLAY (LOGIN: step not higher, or merchant disabled), or an error */
+} store_write;
+
+/* A recorded session, as `session list` shows it. */
+typedef struct store_session {
+    char jti[TOKEN_JTI_LEN + 1];
+    char merchant_id[MERCHANT_ID_MAX + 1];
+    char kid[TOKEN_KID_LEN + 1];
+    int64_t issued_at, expires_at;
+    int64_t revoked_at; /* 0 when not revoked */
+    char client_addr[STORE_CLIENT_ADDR_MAX + 1];
+    char user_agent[STORE_USER_AGENT_MAX + 1];
+} store_session;
+
+/* One published revocation: seq increases with every revocation. */
+typedef struct store_revocation {
+    int64_t seq;
+    char jti[TOKEN_JTI_LEN + 1];
+    int64_t expires_at;
+} store_revocation;
+
+/* A signing key as `keys list` shows it, with the expiry of the last token it signed. */
+typedef struct store_key_info {
+    char kid[TOKEN_KID_LEN + 1];
+    int64_t created_at;
+    int64_t retired_at;      /* 0 while active */
+    int active;
+    int64_t last_expires_at; /* 0 when it signed no token */
+} store_key_info;
 
 typedef struct store store;
 
@@ -65,6 +105,9 @@ typedef struct store store;
  * TG_ERR_NOT_FOUND at the end, anything else aborts the import. */
 typedef tg_status (*store_merchant_next_fn)(void *ctx, merchant *m);
 typedef tg_status (*store_merchant_each_fn)(void *ctx, const merchant *m);
+typedef tg_status (*store_session_each_fn)(void *ctx, const store_session *s);
+typedef tg_status (*store_revocation_each_fn)(void *ctx, const store_revocation *r);
+typedef tg_status (*store_key_each_fn)(void *ctx, const store_key_info *k);
 
 typedef struct store_ops {
     const char *name;
@@ -79,22 +122,42 @@ typedef struct store_ops {
     tg_status (*merchant_find_by_key_hash)(store *s, const uint8_t hash[TG_SHA256_LEN], merchant *out);
     /* calls each for every merchant in creation order; stops at the first error it returns */
     tg_status (*merchant_list)(store *s, store_merchant_each_fn each, void *ctx);
-    tg_status (*merchant_set_enabled)(store *s, const char *id, int enabled);
-    /* replaces the sealed secret and TOTP parameters of m->id */
-    tg_status (*merchant_set_secret)(store *s, const merchant *m);
+    /* disabling also revokes the merchant's live sessions at now, in the same transaction */
+    tg_status (*merchant_set_enabled)(store *s, const char *id, int enabled, int64_t now);
+    /* replaces the sealed secret and TOTP parameters of m->id and revokes
+     * its live sessions at now, in one transaction */
+    tg_status (*merchant_set_secret)(store *s, const merchant *m, int64_t now);
 
     /*
-     * Records a batch of logins in one durable transaction; each entry gets
+     * Applies a batch of writes in one durable transaction; each entry gets
      * its own result, so one entry's failure does not fail the others.
      * Returns TG_OK when the batch was committed (then read each result),
      * or TG_ERR_STORE_UNAVAILABLE when nothing was (every result says so).
      */
-    tg_status (*login_commit)(store *s, store_login *const *batch, size_t n);
+    tg_status (*write_batch)(store *s, store_write *const *batch, size_t n);
+
+    /* Sessions.  session_revoke: TG_ERR_NOT_FOUND for an unknown jti; an
+     * already revoked one is TG_OK.  session_revoke_merchant revokes every
+     * live (unexpired, unrevoked) session of the merchant; *count receives how many. */
+    tg_status (*session_list)(store *s, const char *merchant_id, int active_only, int64_t now,
+                              store_session_each_fn each, void *ctx);
+    tg_status (*session_revoke)(store *s, const char *jti, int64_t now);
+    tg_status (*session_revoke_merchant)(store *s, const char *merchant_id, int64_t now, size_t *count);
+    /* revocations with seq > after_seq, in seq order */
+    tg_status (*revocations_since)(store *s, int64_t after_seq, store_revocation_each_fn each, void *ctx);
+    /* deletes sessions that expired before expired_before, and revocations of expired tokens */
+    tg_status (*purge)(store *s, int64_t now, int64_t expired_before, size_t *deleted);
 
     /* TG_ERR_NOT_FOUND when no key is active */
     tg_status (*signing_key_active)(store *s, store_signing_key *out);
+    /* TG_ERR_NOT_FOUND when absent */
+    tg_status (*signing_key_get)(store *s, const char *kid, store_signing_key *out);
     /* inserts k as the active key; TG_ERR_CONFLICT if another key is active */
     tg_status (*signing_key_insert)(store *s, const store_signing_key *k);
+    /* retires the active key at now and makes k the active key, atomically */
+    tg_status (*signing_key_rotate)(store *s, const store_signing_key *k, int64_t now);
+    /* every key, newest first */
+    tg_status (*signing_key_list)(store *s, store_key_each_fn each, void *ctx);
 } store_ops;
 
 struct store {

@@ -34,6 +34,18 @@ enum stmt_id {
     ST_SESSION_INSERT,
     ST_KEY_ACTIVE,
     ST_KEY_INSERT,
+    ST_KEY_GET,
+    ST_KEY_RETIRE,
+    ST_KEY_LIST,
+    ST_SESSION_REVOKE,
+    ST_SESSION_EXPIRY,
+    ST_REVOCATION_INSERT,
+    ST_REVOKE_MERCHANT_PUBLISH,
+    ST_REVOKE_MERCHANT,
+    ST_REVOCATIONS_SINCE,
+    ST_SESSION_LIST,
+    ST_PURGE_SESSIONS,
+    ST_PURGE_REVOCATIONS,
     ST_COUNT
 };
 
@@ -46,14 +58,36 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MERCHANT_BY_KEY] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE api_key_hash = ?",
     [ST_MERCHANT_LIST] = "SELECT " MERCHANT_COLUMNS " FROM merchants ORDER BY created_at, id",
     [ST_MERCHANT_SET_ENABLED] = "UPDATE merchants SET enabled = ? WHERE id = ?",
-    [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ? "
-                               "WHERE id = ?",
+    /* a new secret has no used codes, and its steps may count another period */
+    [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ?, "
+                               "last_step = -1 WHERE id = ?",
     /* RFC 6238 section 5.2: one conditional update decides single use */
     [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1 WHERE id = ?2 AND last_step < ?1 AND enabled = 1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (jti, merchant_id, kid, issued_at, expires_at, client_addr, "
                           "user_agent) VALUES (?,?,?,?,?,?,?)",
     [ST_KEY_ACTIVE] = "SELECT kid, private_sealed, created_at FROM signing_keys WHERE active = 1",
     [ST_KEY_INSERT] = "INSERT INTO signing_keys (kid, private_sealed, created_at, active) VALUES (?,?,?,1)",
+    [ST_KEY_GET] = "SELECT kid, private_sealed, created_at, active FROM signing_keys WHERE kid = ?",
+    [ST_KEY_RETIRE] = "UPDATE signing_keys SET active = 0, retired_at = ? WHERE active = 1",
+    [ST_KEY_LIST] = "SELECT k.kid, k.created_at, k.retired_at, k.active,"
+                    " (SELECT MAX(s.expires_at) FROM sessions s WHERE s.kid = k.kid)"
+                    " FROM signing_keys k ORDER BY k.created_at DESC, k.kid",
+    [ST_SESSION_REVOKE] = "UPDATE sessions SET revoked_at = ?1 WHERE jti = ?2 AND revoked_at IS NULL",
+    [ST_SESSION_EXPIRY] = "SELECT expires_at FROM sessions WHERE jti = ?",
+    [ST_REVOCATION_INSERT] = "INSERT INTO revocations (jti, expires_at, revoked_at) VALUES (?, ?, ?)",
+    /* publish first, then mark: both select the same live sessions */
+    [ST_REVOKE_MERCHANT_PUBLISH] = "INSERT INTO revocations (jti, expires_at, revoked_at)"
+                                   " SELECT jti, expires_at, ?1 FROM sessions"
+                                   " WHERE merchant_id = ?2 AND expires_at > ?1 AND revoked_at IS NULL",
+    [ST_REVOKE_MERCHANT] = "UPDATE sessions SET revoked_at = ?1"
+                           " WHERE merchant_id = ?2 AND expires_at > ?1 AND revoked_at IS NULL",
+    [ST_REVOCATIONS_SINCE] = "SELECT seq, jti, expires_at FROM revocations WHERE seq > ? ORDER BY seq",
+    [ST_SESSION_LIST] = "SELECT jti, merchant_id, kid, issued_at, expires_at, revoked_at, client_addr, user_agent"
+                        " FROM sessions WHERE (?1 IS NULL OR merchant_id = ?1)"
+                        " AND (?2 = 0 OR (expires_at > ?3 AND revoked_at IS NULL))"
+                        " ORDER BY issued_at DESC, jti",
+    [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?",
+    [ST_PURGE_REVOCATIONS] = "DELETE FROM revocations WHERE expires_at < ?",
 };
 
 /* Schema versions, applied in order; the index + 1 is PRAGMA user_version. */
@@ -90,6 +124,16 @@ static const char *const migrations[] = {
     "  retired_at INTEGER"
     ");"
     "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;",
+    /* 2: revocation feed, purge and key-expiry indexes */
+    "CREATE TABLE revocations ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  jti TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX revocations_by_expiry ON revocations (expires_at);"
+    "CREATE INDEX sessions_by_kid ON sessions (kid, expires_at);"
+    "CREATE INDEX sessions_by_expiry ON sessions (expires_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -427,43 +471,238 @@ static tg_status changed_one(sqlite_store *ss, tg_status rc)
     return rc;
 }
 
-static tg_status sqlite_merchant_set_enabled(store *s, const char *id, int enabled)
+/* Revokes the live sessions of merchant_id at now, inside the caller's
+ * transaction; *count receives how many. */
+static tg_status revoke_merchant_sessions(sqlite_store *ss, const char *merchant_id, int64_t now, size_t *count)
 {
-    sqlite_store *ss = self_of(s);
-    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_SET_ENABLED);
+    sqlite3_stmt *st = stmt_get(ss, ST_REVOKE_MERCHANT_PUBLISH);
+    tg_status rc;
 
-    sqlite3_bind_int(st, 1, enabled ? 1 : 0);
-    bind_text(st, 2, id);
-    return changed_one(ss, step_write(ss, st, "merchant_set_enabled"));
+    sqlite3_bind_int64(st, 1, now);
+    bind_text(st, 2, merchant_id);
+    if ((rc = step_write(ss, st, "revoke_merchant_publish")) != TG_OK)
+        return rc;
+    if (count != NULL)
+        *count = (size_t)sqlite3_changes(ss->db);
+    st = stmt_get(ss, ST_REVOKE_MERCHANT);
+    sqlite3_bind_int64(st, 1, now);
+    bind_text(st, 2, merchant_id);
+    return step_write(ss, st, "revoke_merchant");
 }
 
-static tg_status sqlite_merchant_set_secret(store *s, const merchant *m)
+/* Ends a transaction begun with BEGIN IMMEDIATE: commit on TG_OK, else roll back. */
+static tg_status finish(sqlite_store *ss, tg_status rc)
+{
+    if (rc == TG_OK)
+        return commit(ss);
+    rollback(ss);
+    return rc;
+}
+
+static tg_status sqlite_merchant_set_enabled(store *s, const char *id, int enabled, int64_t now)
 {
     sqlite_store *ss = self_of(s);
-    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_SET_SECRET);
+    sqlite3_stmt *st;
+    tg_status rc;
 
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_MERCHANT_SET_ENABLED);
+    sqlite3_bind_int(st, 1, enabled ? 1 : 0);
+    bind_text(st, 2, id);
+    rc = changed_one(ss, step_write(ss, st, "merchant_set_enabled"));
+    if (rc == TG_OK && !enabled)
+        rc = revoke_merchant_sessions(ss, id, now, NULL);
+    return finish(ss, rc);
+}
+
+static tg_status sqlite_merchant_set_secret(store *s, const merchant *m, int64_t now)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st;
+    tg_status rc;
+
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_MERCHANT_SET_SECRET);
     sqlite3_bind_blob(st, 1, m->secret_sealed, (int)m->secret_sealed_len, SQLITE_STATIC);
     bind_text(st, 2, merchant_alg_name(m->totp.alg));
     sqlite3_bind_int(st, 3, (int)m->totp.digits);
     sqlite3_bind_int(st, 4, (int)m->totp.period);
     bind_text(st, 5, m->id);
-    return changed_one(ss, step_write(ss, st, "merchant_set_secret"));
+    rc = changed_one(ss, step_write(ss, st, "merchant_set_secret"));
+    if (rc == TG_OK)
+        rc = revoke_merchant_sessions(ss, m->id, now, NULL);
+    return finish(ss, rc);
 }
 
-/* ---- logins ---- */
+/* ---- sessions and revocations ---- */
 
-/* One login inside the batch transaction, under its own savepoint so that
+/* Marks jti revoked and publishes it, inside the caller's transaction.
+ * An already revoked session is left as it is. */
+static tg_status revoke_session(sqlite_store *ss, const char *jti, int64_t expires_at, int64_t now)
+{
+    sqlite3_stmt *st = stmt_get(ss, ST_SESSION_REVOKE);
+    tg_status rc;
+
+    sqlite3_bind_int64(st, 1, now);
+    bind_text(st, 2, jti);
+    if ((rc = step_write(ss, st, "session_revoke")) != TG_OK || sqlite3_changes(ss->db) != 1)
+        return rc;
+    st = stmt_get(ss, ST_REVOCATION_INSERT);
+    bind_text(st, 1, jti);
+    sqlite3_bind_int64(st, 2, expires_at);
+    sqlite3_bind_int64(st, 3, now);
+    return step_write(ss, st, "revocation_insert");
+}
+
+static tg_status sqlite_session_revoke(store *s, const char *jti, int64_t now)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st;
+    int64_t expires_at = 0;
+    tg_status rc;
+    int src;
+
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_SESSION_EXPIRY);
+    bind_text(st, 1, jti);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        expires_at = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (src == SQLITE_ROW)
+        rc = revoke_session(ss, jti, expires_at, now);
+    else
+        rc = src == SQLITE_DONE ? TG_ERR_NOT_FOUND : map_rc(src);
+    return finish(ss, rc);
+}
+
+static tg_status sqlite_session_revoke_merchant(store *s, const char *merchant_id, int64_t now, size_t *count)
+{
+    sqlite_store *ss = self_of(s);
+    merchant m;
+    tg_status rc;
+
+    *count = 0;
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    {
+        sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_GET);
+        bind_text(st, 1, merchant_id);
+        rc = select_merchant(ss, st, &m);
+        tg_cleanse(&m, sizeof m);
+    }
+    if (rc == TG_OK)
+        rc = revoke_merchant_sessions(ss, merchant_id, now, count);
+    rc = finish(ss, rc);
+    if (rc != TG_OK)
+        *count = 0;
+    return rc;
+}
+
+static tg_status sqlite_session_list(store *s, const char *merchant_id, int active_only, int64_t now,
+                                     store_session_each_fn each, void *ctx)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_SESSION_LIST);
+    store_session row;
+    tg_status rc = TG_OK;
+    int src;
+
+    if (merchant_id != NULL)
+        bind_text(st, 1, merchant_id);
+    sqlite3_bind_int(st, 2, active_only ? 1 : 0);
+    sqlite3_bind_int64(st, 3, now);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof row);
+        copy_text(row.jti, sizeof row.jti, st, 0);
+        copy_text(row.merchant_id, sizeof row.merchant_id, st, 1);
+        copy_text(row.kid, sizeof row.kid, st, 2);
+        row.issued_at = sqlite3_column_int64(st, 3);
+        row.expires_at = sqlite3_column_int64(st, 4);
+        row.revoked_at = sqlite3_column_int64(st, 5); /* NULL reads as 0 */
+        copy_text(row.client_addr, sizeof row.client_addr, st, 6);
+        copy_text(row.user_agent, sizeof row.user_agent, st, 7);
+        if ((rc = each(ctx, &row)) != TG_OK)
+            break;
+    }
+    if (rc == TG_OK && src != SQLITE_DONE) {
+        log_db_error(ss, "session_list");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static tg_status sqlite_revocations_since(store *s, int64_t after_seq, store_revocation_each_fn each, void *ctx)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_REVOCATIONS_SINCE);
+    store_revocation r;
+    tg_status rc = TG_OK;
+    int src;
+
+    sqlite3_bind_int64(st, 1, after_seq);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.seq = sqlite3_column_int64(st, 0);
+        copy_text(r.jti, sizeof r.jti, st, 1);
+        r.expires_at = sqlite3_column_int64(st, 2);
+        if ((rc = each(ctx, &r)) != TG_OK)
+            break;
+    }
+    if (rc == TG_OK && src != SQLITE_DONE) {
+        log_db_error(ss, "revocations_since");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static tg_status sqlite_purge(store *s, int64_t now, int64_t expired_before, size_t *deleted)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st;
+    tg_status rc;
+
+    *deleted = 0;
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_PURGE_SESSIONS);
+    sqlite3_bind_int64(st, 1, expired_before);
+    if ((rc = step_write(ss, st, "purge_sessions")) == TG_OK) {
+        *deleted = (size_t)sqlite3_changes(ss->db);
+        st = stmt_get(ss, ST_PURGE_REVOCATIONS);
+        sqlite3_bind_int64(st, 1, now);
+        rc = step_write(ss, st, "purge_revocations");
+    }
+    rc = finish(ss, rc);
+    if (rc != TG_OK)
+        *deleted = 0;
+    return rc;
+}
+
+/* ---- batched writes (the writer thread) ---- */
+
+/* One write inside the batch transaction, under its own savepoint so that
  * its failure undoes only its own changes. */
-static tg_status login_one(sqlite_store *ss, const store_login *l)
+static tg_status write_one(sqlite_store *ss, const store_write *w)
 {
     sqlite3_stmt *st;
     tg_status rc;
 
-    if ((rc = exec(ss, "SAVEPOINT login")) != TG_OK)
+    if ((rc = exec(ss, "SAVEPOINT write_one")) != TG_OK)
         return rc;
+    if (w->kind == STORE_WRITE_REVOKE_SESSION) {
+        if ((rc = revoke_session(ss, w->jti, w->expires_at, w->revoked_at)) != TG_OK)
+            goto undo;
+        return exec(ss, "RELEASE write_one");
+    }
     st = stmt_get(ss, ST_LOGIN_ADVANCE);
-    sqlite3_bind_int64(st, 1, l->step);
-    bind_text(st, 2, l->merchant_id);
+    sqlite3_bind_int64(st, 1, w->step);
+    bind_text(st, 2, w->merchant_id);
     if ((rc = step_write(ss, st, "login_advance")) != TG_OK)
         goto undo;
     if (sqlite3_changes(ss->db) != 1) {
@@ -471,23 +710,23 @@ static tg_status login_one(sqlite_store *ss, const store_login *l)
         goto undo;
     }
     st = stmt_get(ss, ST_SESSION_INSERT);
-    bind_text(st, 1, l->jti);
-    bind_text(st, 2, l->merchant_id);
-    bind_text(st, 3, l->kid);
-    sqlite3_bind_int64(st, 4, l->issued_at);
-    sqlite3_bind_int64(st, 5, l->expires_at);
-    bind_text(st, 6, l->client_addr);
-    bind_text(st, 7, l->user_agent);
+    bind_text(st, 1, w->jti);
+    bind_text(st, 2, w->merchant_id);
+    bind_text(st, 3, w->kid);
+    sqlite3_bind_int64(st, 4, w->issued_at);
+    sqlite3_bind_int64(st, 5, w->expires_at);
+    bind_text(st, 6, w->client_addr);
+    bind_text(st, 7, w->user_agent);
     if ((rc = step_write(ss, st, "session_insert")) != TG_OK)
         goto undo;
-    return exec(ss, "RELEASE login");
+    return exec(ss, "RELEASE write_one");
 undo:
-    if (exec(ss, "ROLLBACK TO login") != TG_OK || exec(ss, "RELEASE login") != TG_OK)
+    if (exec(ss, "ROLLBACK TO write_one") != TG_OK || exec(ss, "RELEASE write_one") != TG_OK)
         return TG_ERR_STORE_UNAVAILABLE;
     return rc;
 }
 
-static tg_status sqlite_login_commit(store *s, store_login *const *batch, size_t n)
+static tg_status sqlite_write_batch(store *s, store_write *const *batch, size_t n)
 {
     sqlite_store *ss = self_of(s);
     tg_status rc;
@@ -496,14 +735,14 @@ static tg_status sqlite_login_commit(store *s, store_login *const *batch, size_t
     if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
         goto fail;
     for (i = 0; i < n; i++) {
-        batch[i]->result = login_one(ss, batch[i]);
+        batch[i]->result = write_one(ss, batch[i]);
         if (batch[i]->result == TG_ERR_STORE_UNAVAILABLE || batch[i]->result == TG_ERR_NOMEM) {
             rc = TG_ERR_STORE_UNAVAILABLE; /* the transaction itself is in doubt */
             goto fail;
         }
     }
     if (ss->fault_file != NULL && access(ss->fault_file, F_OK) == 0) {
-        log_event(LOG_WARN, "store_fault_injected", "op", "login_commit", NULL);
+        log_event(LOG_WARN, "store_fault_injected", "op", "write_batch", NULL);
         rc = TG_ERR_STORE_UNAVAILABLE;
         goto fail;
     }
@@ -520,44 +759,110 @@ fail:
 
 /* ---- signing keys ---- */
 
-static tg_status sqlite_signing_key_active(store *s, store_signing_key *out)
+/* Reads kid, private_sealed, created_at[, active] from a key row. */
+static tg_status read_key(sqlite3_stmt *st, store_signing_key *out, int has_active)
 {
-    sqlite_store *ss = self_of(s);
-    sqlite3_stmt *st = stmt_get(ss, ST_KEY_ACTIVE);
-    tg_status rc = TG_ERR_NOT_FOUND;
-    int src = sqlite3_step(st);
+    const void *blob = sqlite3_column_blob(st, 1);
+    int len = sqlite3_column_bytes(st, 1);
 
     memset(out, 0, sizeof *out);
-    if (src == SQLITE_ROW) {
-        const void *blob = sqlite3_column_blob(st, 1);
-        int len = sqlite3_column_bytes(st, 1);
-        copy_text(out->kid, sizeof out->kid, st, 0);
-        if (blob == NULL || len <= 0 || (size_t)len > sizeof out->private_sealed) {
-            rc = TG_ERR_INTERNAL;
-        } else {
-            memcpy(out->private_sealed, blob, (size_t)len);
-            out->private_sealed_len = (size_t)len;
-            out->created_at = sqlite3_column_int64(st, 2);
-            out->active = 1;
-            rc = TG_OK;
-        }
-    } else if (src != SQLITE_DONE) {
-        log_db_error(ss, "signing_key_active");
+    copy_text(out->kid, sizeof out->kid, st, 0);
+    if (blob == NULL || len <= 0 || (size_t)len > sizeof out->private_sealed)
+        return TG_ERR_INTERNAL;
+    memcpy(out->private_sealed, blob, (size_t)len);
+    out->private_sealed_len = (size_t)len;
+    out->created_at = sqlite3_column_int64(st, 2);
+    out->active = has_active ? sqlite3_column_int(st, 3) != 0 : 1;
+    return TG_OK;
+}
+
+static tg_status select_key(sqlite_store *ss, sqlite3_stmt *st, store_signing_key *out, int has_active)
+{
+    int src = sqlite3_step(st);
+    tg_status rc;
+
+    if (src == SQLITE_ROW)
+        rc = read_key(st, out, has_active);
+    else if (src == SQLITE_DONE)
+        rc = TG_ERR_NOT_FOUND;
+    else {
+        log_db_error(ss, "signing_key_select");
         rc = map_rc(src);
     }
     sqlite3_reset(st);
     return rc;
 }
 
-static tg_status sqlite_signing_key_insert(store *s, const store_signing_key *k)
+static tg_status sqlite_signing_key_active(store *s, store_signing_key *out)
 {
     sqlite_store *ss = self_of(s);
+
+    return select_key(ss, stmt_get(ss, ST_KEY_ACTIVE), out, 0);
+}
+
+static tg_status sqlite_signing_key_get(store *s, const char *kid, store_signing_key *out)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_KEY_GET);
+
+    bind_text(st, 1, kid);
+    return select_key(ss, st, out, 1);
+}
+
+static tg_status insert_key(sqlite_store *ss, const store_signing_key *k)
+{
     sqlite3_stmt *st = stmt_get(ss, ST_KEY_INSERT);
 
     bind_text(st, 1, k->kid);
     sqlite3_bind_blob(st, 2, k->private_sealed, (int)k->private_sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, k->created_at);
     return step_write(ss, st, "signing_key_insert");
+}
+
+static tg_status sqlite_signing_key_insert(store *s, const store_signing_key *k)
+{
+    return insert_key(self_of(s), k);
+}
+
+static tg_status sqlite_signing_key_rotate(store *s, const store_signing_key *k, int64_t now)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st;
+    tg_status rc;
+
+    if ((rc = exec(ss, "BEGIN IMMEDIATE")) != TG_OK)
+        return rc;
+    st = stmt_get(ss, ST_KEY_RETIRE);
+    sqlite3_bind_int64(st, 1, now);
+    if ((rc = step_write(ss, st, "signing_key_retire")) == TG_OK)
+        rc = insert_key(ss, k);
+    return finish(ss, rc);
+}
+
+static tg_status sqlite_signing_key_list(store *s, store_key_each_fn each, void *ctx)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_KEY_LIST);
+    store_key_info k;
+    tg_status rc = TG_OK;
+    int src;
+
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&k, 0, sizeof k);
+        copy_text(k.kid, sizeof k.kid, st, 0);
+        k.created_at = sqlite3_column_int64(st, 1);
+        k.retired_at = sqlite3_column_int64(st, 2);
+        k.active = sqlite3_column_int(st, 3) != 0;
+        k.last_expires_at = sqlite3_column_int64(st, 4);
+        if ((rc = each(ctx, &k)) != TG_OK)
+            break;
+    }
+    if (rc == TG_OK && src != SQLITE_DONE) {
+        log_db_error(ss, "signing_key_list");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 static const store_ops sqlite_ops = {
@@ -570,9 +875,17 @@ static const store_ops sqlite_ops = {
     .merchant_list = sqlite_merchant_list,
     .merchant_set_enabled = sqlite_merchant_set_enabled,
     .merchant_set_secret = sqlite_merchant_set_secret,
-    .login_commit = sqlite_login_commit,
+    .write_batch = sqlite_write_batch,
+    .session_list = sqlite_session_list,
+    .session_revoke = sqlite_session_revoke,
+    .session_revoke_merchant = sqlite_session_revoke_merchant,
+    .revocations_since = sqlite_revocations_since,
+    .purge = sqlite_purge,
     .signing_key_active = sqlite_signing_key_active,
+    .signing_key_get = sqlite_signing_key_get,
     .signing_key_insert = sqlite_signing_key_insert,
+    .signing_key_rotate = sqlite_signing_key_rotate,
+    .signing_key_list = sqlite_signing_key_list,
 };
 
 tg_status store_sqlite_open(store **out, const char *path)

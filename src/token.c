@@ -193,9 +193,11 @@ tg_status token_verify(token_claims *out, const char *jwt, size_t jwt_len, const
     if (!get_int(p, "exp", &c.exp) || !get_int(p, "iat", &c.iat) || !get_str(p, "sub", c.sub, sizeof c.sub) ||
         !get_str(p, "jti", c.jti, sizeof c.jti) || !get_str(p, "iss", c.iss, sizeof c.iss))
         goto out;
-    if (!get_int(p, "nbf", &c.nbf))
+    if (json_object_get(p, "nbf") == NULL)
         c.nbf = c.iat;
-    if (now >= c.exp + leeway || now + leeway < c.nbf)
+    else if (!get_int(p, "nbf", &c.nbf))
+        goto out; /* present but not an integer */
+    if (now >= c.exp || now + leeway < c.nbf)
         goto out;
     if (iss != NULL && strcmp(iss, c.iss) != 0)
         goto out;

@@ -52,8 +52,9 @@ tg_status token_sign(char *out, size_t out_cap, size_t *out_len, const token_key
                      const token_claims *claims);
 
 /*
- * Verifies a compact JWT against keys[0..nkeys) at time now, allowing leeway
- * seconds on exp and nbf.  If iss is non-NULL the iss claim must equal it.
+ * Verifies a compact JWT against keys[0..nkeys) at time now: valid while
+ * nbf - leeway <= now < exp (leeway absorbs clock skew between servers for
+ * nbf only; expiry is exact).  If iss is non-NULL the iss claim must equal it.
  * On TG_OK *out (if non-NULL) holds the claims.  Every failure is
  * TG_ERR_TOKEN_INVALID (or TG_ERR_NOMEM).
  */

@@ -20,7 +20,7 @@ struct writer {
 static void *writer_main(void *arg)
 {
     writer *w = arg;
-    store_login *batch[WRITER_BATCH_MAX];
+    store_write *batch[WRITER_BATCH_MAX];
     writer_job *jobs[WRITER_BATCH_MAX];
 
     for (;;) {
@@ -39,15 +39,15 @@ static void *writer_main(void *arg)
             w->head = j->next;
             j->next = NULL;
             jobs[n] = j;
-            batch[n] = &j->login;
+            batch[n] = &j->write;
             n++;
         }
         if (w->head == NULL)
             w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
 
-        if (w->store->ops->login_commit(w->store, batch, n) != TG_OK)
-            log_event(LOG_ERROR, "login_batch_failed", "hint", "answered 503; no token from this batch was issued",
+        if (w->store->ops->write_batch(w->store, batch, n) != TG_OK)
+            log_event(LOG_ERROR, "write_batch_failed", "hint", "answered 503; nothing from this batch was issued or revoked",
                       NULL);
         for (size_t i = 0; i < n; i++)
             jobs[i]->done(jobs[i]);

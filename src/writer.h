@@ -1,11 +1,11 @@
 /*
- * writer.h - the one thread that writes logins to the store, with group
+ * writer.h - the one thread that writes logins and logouts to the store, with group
  * commit.
  *
  * Event-loop threads never write to the store: they submit a job and go on
  * serving.  The writer takes every job queued while its previous commit was
  * in flight and records them in one durable transaction (store_ops
- * login_commit), then calls each job's done callback on the writer thread.
+ * write_batch), then calls each job's done callback on the writer thread.
  * The callback must hand the job back to its own thread (the server posts it
  * to the event loop through h2o's multithread queue) and must not block.
  *
@@ -29,7 +29,7 @@ typedef struct writer_job writer_job;
 typedef void (*writer_done_fn)(writer_job *job);
 
 struct writer_job {
-    store_login login;   /* in: the login to record; out: login.result */
+    store_write write;   /* in: what to write; out: write.result */
     writer_done_fn done; /* called once, on the writer thread, after the commit */
     writer_job *next;    /* owned by the writer while queued */
 };

@@ -112,7 +112,7 @@ static int list_has(const struct list_ctx *c, const char *id)
     return 0;
 }
 
-static void make_login(store_login *l, const merchant *m, int64_t step, const char *jti)
+static void make_login(store_write *l, const merchant *m, int64_t step, const char *jti)
 {
     memset(l, 0, sizeof *l);
     snprintf(l->merchant_id, sizeof l->merchant_id, "%s", m->id);
@@ -165,14 +165,14 @@ static void *concurrent_main(void *arg)
     struct concurrent_writer *cw = arg;
 
     for (int k = 0; k < CW_ROUNDS; k++) {
-        store_login l[2];
-        store_login *batch[2] = {&l[0], &l[1]};
+        store_write l[2];
+        store_write *batch[2] = {&l[0], &l[1]};
         char jti[TOKEN_JTI_LEN + 1];
         snprintf(jti, sizeof jti, "cw%u-%u-a", (unsigned char)cw->thread, (unsigned char)k);
         make_login(&l[0], cw->m, 5000 + k, jti);
         snprintf(jti, sizeof jti, "cw%u-%u-b", (unsigned char)cw->thread, (unsigned char)k);
         make_login(&l[1], cw->m, 5000 + k, jti);
-        if (cw->s->ops->login_commit(cw->s, batch, 2) != TG_OK) {
+        if (cw->s->ops->write_batch(cw->s, batch, 2) != TG_OK) {
             cw->other++;
             continue;
         }
@@ -285,15 +285,15 @@ static void store_conformance(store *s, store_fixture *f)
     CHECK(list_count(s, &lc) == 3); /* and a later list starts afresh */
 
     /* set_enabled */
-    CHECK(s->ops->merchant_set_enabled(s, "m_ffffffffffffffff", 0) == TG_ERR_NOT_FOUND);
-    CHECK(s->ops->merchant_set_enabled(s, c.id, 0) == TG_OK);
+    CHECK(s->ops->merchant_set_enabled(s, "m_ffffffffffffffff", 0, 1000) == TG_ERR_NOT_FOUND);
+    CHECK(s->ops->merchant_set_enabled(s, c.id, 0, 1000) == TG_OK);
     c.enabled = 0;
     CHECK(stored_eq(s, &c));
-    CHECK(s->ops->merchant_set_enabled(s, c.id, 1) == TG_OK);
+    CHECK(s->ops->merchant_set_enabled(s, c.id, 1, 1000) == TG_OK);
     c.enabled = 1;
     CHECK(stored_eq(s, &c));
-    CHECK(s->ops->merchant_set_enabled(s, c.id, 0) == TG_OK);
-    CHECK(s->ops->merchant_set_enabled(s, c.id, 0) == TG_OK); /* already disabled: still found */
+    CHECK(s->ops->merchant_set_enabled(s, c.id, 0, 1000) == TG_OK);
+    CHECK(s->ops->merchant_set_enabled(s, c.id, 0, 1000) == TG_OK); /* already disabled: still found */
     c.enabled = 0;
     CHECK(stored_eq(s, &c));
 
@@ -305,7 +305,7 @@ static void store_conformance(store *s, store_fixture *f)
         CHECK(merchant_seal_secret(&upd, &test_vault, secret, sizeof secret) == TG_OK);
         upd.totp = (totp_params){TG_HASH_SHA512, 6, 45};
         snprintf(upd.name, sizeof upd.name, "ignored");
-        CHECK(s->ops->merchant_set_secret(s, &upd) == TG_OK);
+        CHECK(s->ops->merchant_set_secret(s, &upd, 1000) == TG_OK);
         b.totp = upd.totp;
         memcpy(b.secret_sealed, upd.secret_sealed, upd.secret_sealed_len);
         b.secret_sealed_len = upd.secret_sealed_len;
@@ -318,7 +318,7 @@ static void store_conformance(store *s, store_fixture *f)
                   memcmp(out, secret, 32) == 0);
         }
         snprintf(upd.id, sizeof upd.id, "m_ffffffffffffffff");
-        CHECK(s->ops->merchant_set_secret(s, &upd) == TG_ERR_NOT_FOUND);
+        CHECK(s->ops->merchant_set_secret(s, &upd, 1000) == TG_ERR_NOT_FOUND);
     }
 
     /* a second handle on the same data sees the writes of the first */
@@ -333,15 +333,15 @@ static void store_conformance(store *s, store_fixture *f)
         CHECK(stored_eq(s, &d));
     }
 
-    /* login_commit: a batch of four */
+    /* write_batch: a batch of four */
     {
-        store_login l[4];
-        store_login *batch[4] = {&l[0], &l[1], &l[2], &l[3]};
+        store_write l[4];
+        store_write *batch[4] = {&l[0], &l[1], &l[2], &l[3]};
         make_login(&l[0], &a, 100, "jti-a-100-first");
         make_login(&l[1], &a, 100, "jti-a-100-second");
         make_login(&l[2], &a, 99, "jti-a-99");
         make_login(&l[3], &b, 50, "jti-b-50");
-        CHECK(s->ops->login_commit(s, batch, 4) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 4) == TG_OK);
         CHECK(l[0].result == TG_OK);
         CHECK(l[1].result == TG_ERR_REPLAY);
         CHECK(l[2].result == TG_ERR_REPLAY);
@@ -354,48 +354,48 @@ static void store_conformance(store *s, store_fixture *f)
         /* the same step again in a later batch, and an earlier one */
         make_login(&l[0], &a, 100, "jti-a-100-third");
         make_login(&l[1], &b, 49, "jti-b-49");
-        CHECK(s->ops->login_commit(s, batch, 2) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 2) == TG_OK);
         CHECK(l[0].result == TG_ERR_REPLAY && l[1].result == TG_ERR_REPLAY);
         CHECK(last_step_of(s, a.id) == 100 && last_step_of(s, b.id) == 50);
         /* step 0 is a valid first step */
         make_login(&l[0], &d, 0, "jti-d-0");
-        CHECK(s->ops->login_commit(s, batch, 1) == TG_OK && l[0].result == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l[0].result == TG_OK);
         CHECK(last_step_of(s, d.id) == 0);
         d.last_step = 0;
         /* an empty batch */
-        CHECK(s->ops->login_commit(s, batch, 0) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 0) == TG_OK);
     }
     /* a disabled merchant: TG_ERR_REPLAY, nothing recorded */
     {
-        store_login l;
-        store_login *batch[1] = {&l};
+        store_write l;
+        store_write *batch[1] = {&l};
         make_login(&l, &c, 10, "jti-c-10");
-        CHECK(s->ops->login_commit(s, batch, 1) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 1) == TG_OK);
         CHECK(l.result == TG_ERR_REPLAY);
         CHECK(last_step_of(s, c.id) == -1);
         /* an unknown merchant is not accepted either */
         memset(l.merchant_id, 0, sizeof l.merchant_id);
         snprintf(l.merchant_id, sizeof l.merchant_id, "m_ffffffffffffffff");
         snprintf(l.jti, sizeof l.jti, "jti-unknown");
-        CHECK(s->ops->login_commit(s, batch, 1) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 1) == TG_OK);
         CHECK(l.result != TG_OK);
         /* re-enabled, the merchant logs in */
-        CHECK(s->ops->merchant_set_enabled(s, c.id, 1) == TG_OK);
+        CHECK(s->ops->merchant_set_enabled(s, c.id, 1, 1000) == TG_OK);
         make_login(&l, &c, 10, "jti-c-10");
-        CHECK(s->ops->login_commit(s, batch, 1) == TG_OK && l.result == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l.result == TG_OK);
         CHECK(last_step_of(s, c.id) == 10);
         c.enabled = 1;
         c.last_step = 10;
     }
     /* a duplicate jti fails its own entry (both the step and the session undone), not the batch */
     {
-        store_login l[4];
-        store_login *batch[4] = {&l[0], &l[1], &l[2], &l[3]};
+        store_write l[4];
+        store_write *batch[4] = {&l[0], &l[1], &l[2], &l[3]};
         make_login(&l[0], &a, 101, "jti-dup");
         make_login(&l[1], &b, 60, "jti-dup"); /* same jti as l[0] */
         make_login(&l[2], &d, 5, "jti-d-5");
         make_login(&l[3], &c, 11, "jti-a-100-first"); /* a jti recorded by an earlier batch */
-        CHECK(s->ops->login_commit(s, batch, 4) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 4) == TG_OK);
         CHECK(l[0].result == TG_OK);
         CHECK(l[1].result != TG_OK && l[1].result != TG_ERR_STORE_UNAVAILABLE);
         CHECK(l[2].result == TG_OK);
@@ -408,7 +408,7 @@ static void store_conformance(store *s, store_fixture *f)
         d.last_step = 5;
         /* b can still use step 60 with a fresh jti */
         make_login(&l[0], &b, 60, "jti-b-60");
-        CHECK(s->ops->login_commit(s, batch, 1) == TG_OK && l[0].result == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l[0].result == TG_OK);
         b.last_step = 60;
     }
 
@@ -434,8 +434,8 @@ static void store_conformance(store *s, store_fixture *f)
     {
         char fault[PATH_MAX + 16];
         FILE *fp;
-        store_login l[3];
-        store_login *batch[3] = {&l[0], &l[1], &l[2]};
+        store_write l[3];
+        store_write *batch[3] = {&l[0], &l[1], &l[2]};
 
         snprintf(fault, sizeof fault, "%s/fault", f->dir);
         fp = fopen(fault, "w");
@@ -451,7 +451,7 @@ static void store_conformance(store *s, store_fixture *f)
         make_login(&l[0], &a, 200, "jti-fault-a");
         make_login(&l[1], &d, 200, "jti-fault-d");
         make_login(&l[2], &a, 100, "jti-fault-replay");
-        CHECK(s->ops->login_commit(s, batch, 3) == TG_ERR_STORE_UNAVAILABLE);
+        CHECK(s->ops->write_batch(s, batch, 3) == TG_ERR_STORE_UNAVAILABLE);
         CHECK(l[0].result == TG_ERR_STORE_UNAVAILABLE);
         CHECK(l[1].result == TG_ERR_STORE_UNAVAILABLE);
         CHECK(l[2].result == TG_ERR_STORE_UNAVAILABLE);
@@ -466,7 +466,7 @@ static void store_conformance(store *s, store_fixture *f)
         /* the same logins go through now: neither their steps nor their jtis were recorded */
         make_login(&l[0], &a, 200, "jti-fault-a");
         make_login(&l[1], &d, 200, "jti-fault-d");
-        CHECK(s->ops->login_commit(s, batch, 2) == TG_OK);
+        CHECK(s->ops->write_batch(s, batch, 2) == TG_OK);
         CHECK(l[0].result == TG_OK && l[1].result == TG_OK);
         a.last_step = 200;
         d.last_step = 200;

@@ -157,11 +157,12 @@ static void test_round_trip(const token_key *signer, const token_key *other)
     CHECK(token_verify(&got, jwt, len - 1, signer, 1, T_IAT + 1, 0, T_ISS) == TG_ERR_TOKEN_INVALID);
     CHECK(token_verify(&got, jwt, 0, signer, 1, T_IAT + 1, 0, T_ISS) == TG_ERR_TOKEN_INVALID);
 
-    /* exp: valid strictly before exp + leeway */
+    /* exp: valid strictly before exp; the leeway is for nbf only, expiry is exact */
     CHECK(token_verify(&got, jwt, len, signer, 1, in.exp - 1, 0, T_ISS) == TG_OK);
+    CHECK(token_verify(&got, jwt, len, signer, 1, in.exp - 1, 30, T_ISS) == TG_OK);
     CHECK(token_verify(&got, jwt, len, signer, 1, in.exp, 0, T_ISS) == TG_ERR_TOKEN_INVALID);
-    CHECK(token_verify(&got, jwt, len, signer, 1, in.exp + 29, 30, T_ISS) == TG_OK);
-    CHECK(token_verify(&got, jwt, len, signer, 1, in.exp + 30, 30, T_ISS) == TG_ERR_TOKEN_INVALID);
+    CHECK(token_verify(&got, jwt, len, signer, 1, in.exp, 30, T_ISS) == TG_ERR_TOKEN_INVALID);
+    CHECK(token_verify(&got, jwt, len, signer, 1, in.exp + 29, 30, T_ISS) == TG_ERR_TOKEN_INVALID);
     CHECK(token_verify(&got, jwt, len, signer, 1, in.exp + 100000, 30, T_ISS) == TG_ERR_TOKEN_INVALID);
 
     /* iss */

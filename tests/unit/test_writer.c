@@ -52,11 +52,11 @@ static void job_done(writer_job *j)
     test_job *t = (test_job *)j;
 
     atomic_fetch_add(&t->calls, 1);
-    if (j->login.result == TG_OK) {
+    if (j->write.result == TG_OK) {
         atomic_fetch_add(&w_ok[t->merchant], 1);
         if (t->merchant == W_MERCHANTS && t->step >= 1 && t->step <= W_HOT_STEPS)
             atomic_fetch_add(&w_hot_ok[t->step], 1);
-    } else if (j->login.result == TG_ERR_REPLAY) {
+    } else if (j->write.result == TG_ERR_REPLAY) {
         atomic_fetch_add(&w_replay, 1);
     } else {
         atomic_fetch_add(&w_other, 1);
@@ -103,7 +103,7 @@ static void *submit_main(void *arg)
 
 static void fill_job(test_job *t, int midx, int64_t step, int thread, int i, int part)
 {
-    store_login *l = &t->job.login;
+    store_write *l = &t->job.write;
 
     memset(t, 0, sizeof *t);
     atomic_init(&t->calls, 0);
@@ -262,7 +262,7 @@ void test_writer(void)
     {
         int results_ok = 1;
         for (int i = 0; i < W_JOBS; i++) {
-            tg_status r = jobs[i].job.login.result;
+            tg_status r = jobs[i].job.write.result;
             if (r != TG_OK && r != TG_ERR_REPLAY)
                 results_ok = 0;
         }
@@ -323,22 +323,22 @@ void test_writer(void)
                 writer_submit(w, &many[i].job);
             atomic_store(&gate_open, 1);
             writer_stop(w);
-            CHECK(gate.job.login.result == TG_OK);
+            CHECK(gate.job.write.result == TG_OK);
             CHECK(atomic_load(&w_callbacks) == n);
             CHECK(atomic_load(&w_other) == 0);
             for (int i = 0; i < n; i++) {
                 if (atomic_load(&many[i].calls) != 1)
                     once = 0;
-                if (many[i].job.login.result == TG_OK) {
+                if (many[i].job.write.result == TG_OK) {
                     ok_total++;
-                    if (i % 2 == 1 && many[i - 1].job.login.result == TG_OK)
+                    if (i % 2 == 1 && many[i - 1].job.write.result == TG_OK)
                         dup_ok = 1;
                 }
             }
             CHECK(once);
             CHECK(!dup_ok);
             CHECK(ok_total >= 1 && ok_total <= n / 2);
-            CHECK(many[n - 1].job.login.result == TG_OK || many[n - 2].job.login.result == TG_OK);
+            CHECK(many[n - 1].job.write.result == TG_OK || many[n - 2].job.write.result == TG_OK);
         }
         free(many);
     }
