@@ -1,3 +1,0 @@
-build-asan/obj/clock.o: src/clock.c src/clock.h src/status.h
-src/clock.h:
-src/status.h:
