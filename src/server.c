@@ -28,6 +28,7 @@
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
+#define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
 
 static atomic_int stopping;
 
@@ -89,10 +90,12 @@ void server_send_error(h2o_req_t *req, tg_status rc, const char *message)
     server_send_json(req, info->http_status, info->reason, body, pos);
 }
 
-void server_client_addr(char *out, size_t cap, h2o_req_t *req)
+void server_client_addr(char out[NETADDR_TEXT_MAX], const tg_app *app, h2o_req_t *req)
 {
     struct sockaddr_storage ss;
+    char peer[NETADDR_TEXT_MAX] = "";
     socklen_t len;
+    ssize_t i;
 
     out[0] = '\0';
     if (req->conn->callbacks->get_peername == NULL)
@@ -101,9 +104,26 @@ void server_client_addr(char *out, size_t cap, h2o_req_t *req)
     if (len == 0)
         return;
     if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
     else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)cap);
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
+    i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    if (i < 0)
+        netaddr_client(out, &app->cfg->trusted_proxies, peer, NULL, 0);
+    else
+        netaddr_client(out, &app->cfg->trusted_proxies, peer, req->headers.entries[i].value.base,
+                       req->headers.entries[i].value.len);
+}
+
+void server_send_retry_after(h2o_req_t *req, tg_status rc, int64_t seconds)
+{
+    char value[24];
+    h2o_iovec_t v;
+
+    snprintf(value, sizeof value, "%lld", (long long)(seconds < 1 ? 1 : seconds));
+    v = h2o_strdup(&req->pool, value, strlen(value));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v.base, v.len);
+    server_send_error(req, rc, NULL);
 }
 
 /* ---- routing ---- */
@@ -163,15 +183,51 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
     }
 }
 
+static void on_connection_closed(void *data)
+{
+    tg_app *app = data;
+
+    atomic_fetch_sub(&app->connections, 1);
+}
+
+static void on_refusal_written(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    h2o_socket_close(sock);
+}
+
+/* Past --max-connections: a short, complete HTTP answer, then close. */
+static void refuse_connection(h2o_socket_t *sock)
+{
+    static const char refusal[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "Retry-After: 1\r\n"
+                                  "Connection: close\r\n"
+                                  "Content-Length: 73\r\n"
+                                  "\r\n"
+                                  "{\"ErrorCode\":\"SERVER_BUSY\",\"Message\":\"too many connections; retry later\"}";
+    h2o_iovec_t buf = h2o_iovec_init(refusal, sizeof refusal - 1);
+
+    h2o_socket_write(sock, &buf, 1, on_refusal_written);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     tg_loop *loop = listener->data;
+    tg_app *app = loop->app;
     h2o_socket_t *sock;
 
     if (err != NULL)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    if (app->cfg->max_connections != 0 && atomic_load(&app->connections) >= app->cfg->max_connections) {
+        refuse_connection(sock);
+        return;
+    }
+    atomic_fetch_add(&app->connections, 1);
+    sock->on_close.cb = on_connection_closed;
+    sock->on_close.data = app;
     h2o_accept(&loop->accept_ctx, sock);
 }
 
@@ -367,7 +423,11 @@ static tg_status app_init(tg_app *app, watcher **watch, const server_config *cfg
     if (cfg->introspect_token_file[0] != '\0' && (rc = load_introspect_secret(app, cfg->introspect_token_file)) != TG_OK)
         return rc;
     if ((rc = tg_random_bytes(app->dummy_secret, sizeof app->dummy_secret)) != TG_OK ||
-        (rc = revset_create(&app->revoked)) != TG_OK)
+        (rc = vault_seal(app->dummy_sealed, sizeof app->dummy_sealed, &app->dummy_sealed_len, &app->vault,
+                         "merchant-secret", "m_unknown", app->dummy_secret, sizeof app->dummy_secret)) != TG_OK ||
+        (rc = revset_create(&app->revoked)) != TG_OK ||
+        (rc = throttle_create(&app->throttle, THROTTLE_CLIENTS, cfg->throttle_attempts, cfg->throttle_failures)) !=
+            TG_OK)
         return rc;
     if ((app->keyring = calloc(1, sizeof *app->keyring)) == NULL)
         return TG_ERR_NOMEM;
@@ -393,6 +453,7 @@ static void app_dispose(tg_app *app, watcher *watch)
     keyring_release(app->keyring);
     free(app->keyring);
     revset_free(app->revoked);
+    throttle_free(app->throttle);
     pthread_rwlock_destroy(&app->keyring_lock);
     vault_close(&app->vault);
     tg_cleanse(app->dummy_secret, sizeof app->dummy_secret);
@@ -434,6 +495,8 @@ tg_status server_run(const server_config *cfg)
     config_ready = 1;
     config.server_name = h2o_iovec_init(H2O_STRLIT("totpgate"));
     config.max_request_entity_size = MAX_ENTITY_BYTES;
+    if (cfg->request_timeout_ms != 0)
+        config.http1.req_timeout = cfg->request_timeout_ms;
     hostconf = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     handler = h2o_create_handler(h2o_config_register_path(hostconf, "/", 0), sizeof *handler);
     handler->on_req = on_req;
