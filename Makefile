@@ -30,7 +30,7 @@ export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppression
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
 
-.PHONY: all deps deps-test run test unit integration clean format fuzz fuzz-smoke
+.PHONY: all deps deps-test run test test-tsan unit integration clean format fuzz fuzz-smoke
 
 all: $(BUILD)/totpgate
 
@@ -107,6 +107,14 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
+
+# ThreadSanitizer: the unit tests and the concurrency tests against a TSan server.
+TSAN_TESTS ?= tests/integration/test_concurrency.py
+test-tsan: deps-test
+	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build-tsan build-tsan/totpgate build-tsan/unit-tests
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" build-tsan/unit-tests
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" TOTPGATE_BIN=$(abspath build-tsan/totpgate) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h

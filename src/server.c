@@ -238,6 +238,47 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
+{
+    tg_status rc;
+
+    loop->app = app;
+    if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
+        return rc;
+    if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
+        return rc;
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
+    loop->accept_ctx.ctx = &loop->ctx;
+    loop->accept_ctx.hosts = config->hosts;
+    loop->queue = h2o_multithread_create_queue(loop->ctx.loop);
+    h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_messages);
+    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    loop->listener->data = loop;
+    h2o_socket_read_start(loop->listener, on_accept);
+    return TG_OK;
+}
+
+/* On the loop's own thread, like loop_init. */
+static void loop_dispose(tg_loop *loop)
+{
+    if (loop->queue != NULL && !loop->drained) {
+        /* h2o cannot dispose a context with live connections (a client that
+         * kept one open past the drain timeout): the process is exiting, so
+         * leave it to the kernel */
+        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
+                  NULL);
+    } else if (loop->queue != NULL) {
+        h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
+        h2o_multithread_destroy_queue(loop->queue);
+        h2o_context_dispose(&loop->ctx);
+        h2o_evloop_destroy(loop->ctx.loop);
+        loop->queue = NULL;
+    }
+    store_close(loop->reader);
+    loop->reader = NULL;
+    tokcache_dispose(&loop->tokens);
+}
+
 static int loop_idle(tg_loop *loop)
 {
     return loop->inflight == 0 && h2o_linklist_is_empty(&loop->ctx.http1._conns);
@@ -248,6 +289,15 @@ static void *loop_main(void *arg)
     tg_loop *loop = arg;
     int64_t deadline = 0;
 
+    /* every h2o object of a loop is made on its own thread: h2o keeps
+     * per-thread memory recyclers, which must not be shared */
+    loop->init_rc = loop_init(loop, loop->app, loop->config);
+    pthread_barrier_wait(loop->ready);
+    if (loop->init_rc != TG_OK) {
+        loop->drained = 1;
+        loop_dispose(loop);
+        return NULL;
+    }
     while (!atomic_load(&stopping))
         h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
     /* stop accepting, ask connections to close once their answer is out,
@@ -269,6 +319,7 @@ static void *loop_main(void *arg)
     if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
     loop->drained = loop_idle(loop);
+    loop_dispose(loop);
     return NULL;
 }
 
@@ -330,44 +381,6 @@ static unsigned bound_port(int fd)
     if (ss.ss_family == AF_INET)
         return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
-{
-    tg_status rc;
-
-    loop->app = app;
-    if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
-        return rc;
-    if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
-        return rc;
-    h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
-    loop->accept_ctx.ctx = &loop->ctx;
-    loop->accept_ctx.hosts = config->hosts;
-    loop->queue = h2o_multithread_create_queue(loop->ctx.loop);
-    h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_messages);
-    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    loop->listener->data = loop;
-    h2o_socket_read_start(loop->listener, on_accept);
-    return TG_OK;
-}
-
-static void loop_dispose(tg_loop *loop)
-{
-    if (loop->queue != NULL && !loop->drained && loop->thread_started) {
-        /* h2o cannot dispose a context with live connections (a client that
-         * kept one open past the drain timeout): the process is exiting, so
-         * leave it to the kernel */
-        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
-                  NULL);
-    } else if (loop->queue != NULL) {
-        h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
-        h2o_multithread_destroy_queue(loop->queue);
-        h2o_context_dispose(&loop->ctx);
-        h2o_evloop_destroy(loop->ctx.loop);
-    }
-    store_close(loop->reader);
-    tokcache_dispose(&loop->tokens);
 }
 
 static unsigned default_threads(void)
@@ -470,7 +483,8 @@ tg_status server_run(const server_config *cfg)
     tg_loop *loops = NULL;
     unsigned nthreads = cfg->threads ? cfg->threads : default_threads(), started = 0, port = cfg->port;
     sigset_t sigs;
-    int sig = 0, config_ready = 0;
+    int sig = 0, config_ready = 0, barrier_ready = 0;
+    pthread_barrier_t ready;
     char port_str[16], threads_str[16], ttl_str[24];
     tg_status rc;
 
@@ -512,16 +526,22 @@ tg_status server_run(const server_config *cfg)
         if (port == 0)
             port = bound_port(loops[i].listen_fd); /* the other loops join the same port */
     }
-    for (unsigned i = 0; i < nthreads; i++) {
-        if ((rc = loop_init(&loops[i], &app, &config)) != TG_OK)
-            goto out;
-    }
+    pthread_barrier_init(&ready, NULL, nthreads + 1);
+    barrier_ready = 1;
     for (started = 0; started < nthreads; started++) {
+        loops[started].app = &app;
+        loops[started].config = &config;
+        loops[started].ready = &ready;
         if (pthread_create(&loops[started].thread, NULL, loop_main, &loops[started]) != 0) {
-            rc = TG_ERR_INTERNAL;
-            goto out;
+            log_event(LOG_ERROR, "thread_start_failed", NULL);
+            abort(); /* the barrier counts on every thread */
         }
         loops[started].thread_started = 1;
+    }
+    pthread_barrier_wait(&ready);
+    for (unsigned i = 0; i < nthreads; i++) {
+        if ((rc = loops[i].init_rc) != TG_OK)
+            goto out;
     }
     snprintf(port_str, sizeof port_str, "%u", port);
     snprintf(threads_str, sizeof threads_str, "%u", nthreads);
@@ -540,14 +560,16 @@ out:
     app_dispose(&app, watch);
     if (loops != NULL) {
         for (unsigned i = 0; i < nthreads; i++) {
-            loop_dispose(&loops[i]);
-            if (loops[i].listen_fd >= 0 && loops[i].listener == NULL && loops[i].queue == NULL)
+            /* a loop that never made its listener socket still owns the fd */
+            if (loops[i].listen_fd >= 0 && loops[i].listener == NULL && !loops[i].thread_started)
                 close(loops[i].listen_fd);
         }
         free(loops);
     }
     if (config_ready)
         h2o_config_dispose(&config);
+    if (barrier_ready)
+        pthread_barrier_destroy(&ready);
     if (rc == TG_OK)
         log_event(LOG_INFO, "stopped", NULL);
     return rc;

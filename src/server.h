@@ -93,6 +93,9 @@ typedef struct tg_loop {
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
     int thread_started;
+    h2o_globalconf_t *config;  /* for loop_init on the loop's thread */
+    pthread_barrier_t *ready;  /* all loops initialised */
+    tg_status init_rc;
     int drained;     /* set by the loop thread at exit: no connection or answer left */
     pthread_t thread;
 } tg_loop;
