@@ -30,7 +30,7 @@ export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppression
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
 
-.PHONY: all deps deps-test run test test-tsan unit integration clean format fuzz fuzz-smoke
+.PHONY: all deps deps-test run test test-tsan test-crash bench unit integration clean format fuzz fuzz-smoke
 
 all: $(BUILD)/totpgate
 
@@ -107,6 +107,18 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
+
+# Crash safety: SIGKILL under login load, restart, check nothing promised was lost.
+CRASH_KILLS ?= 20
+test-crash: deps-test
+	@$(MAKE) --no-print-directory all
+	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) scripts/crash-test --kills $(CRASH_KILLS)
+
+# Throughput against nginx on loopback (minutes; not part of `make test`).
+bench:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) bench/run $(BENCH_ARGS)
 
 # ThreadSanitizer: the unit tests and the concurrency tests against a TSan server.
 TSAN_TESTS ?= tests/integration/test_concurrency.py
