@@ -49,6 +49,9 @@ enum stmt_id {
     ST_SESSION_LIST,
     ST_PURGE_SESSIONS,
     ST_PURGE_REVOCATIONS,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
@@ -98,6 +101,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " ORDER BY issued_at DESC, jti",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?",
     [ST_PURGE_REVOCATIONS] = "DELETE FROM revocations WHERE expires_at < ?",
+    /* prepared once: every write of a batch runs under its own savepoint */
+    [ST_SAVEPOINT] = "SAVEPOINT write_one",
+    [ST_RELEASE] = "RELEASE write_one",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO write_one",
 };
 
 /* Schema versions, applied in order; the index + 1 is PRAGMA user_version. */
@@ -778,17 +785,17 @@ static tg_status write_one(sqlite_store *ss, const store_write *w)
     sqlite3_stmt *st;
     tg_status rc;
 
-    if ((rc = exec(ss, "SAVEPOINT write_one")) != TG_OK)
+    if ((rc = step_write(ss, stmt_get(ss, ST_SAVEPOINT), "savepoint")) != TG_OK)
         return rc;
     if (w->kind == STORE_WRITE_REVOKE_SESSION) {
         if ((rc = revoke_session(ss, w->jti, w->expires_at, w->revoked_at)) != TG_OK)
             goto undo;
-        return exec(ss, "RELEASE write_one");
+        return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
     }
     if (w->kind == STORE_WRITE_LOGIN_FAILURE) {
         if ((rc = record_failure(ss, w)) != TG_OK)
             goto undo;
-        return exec(ss, "RELEASE write_one");
+        return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
     }
     st = stmt_get(ss, ST_LOGIN_ADVANCE);
     sqlite3_bind_int64(st, 1, w->step);
@@ -811,9 +818,10 @@ static tg_status write_one(sqlite_store *ss, const store_write *w)
     bind_text(st, 7, w->user_agent);
     if ((rc = step_write(ss, st, "session_insert")) != TG_OK)
         goto undo;
-    return exec(ss, "RELEASE write_one");
+    return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
 undo:
-    if (exec(ss, "ROLLBACK TO write_one") != TG_OK || exec(ss, "RELEASE write_one") != TG_OK)
+    if (step_write(ss, stmt_get(ss, ST_ROLLBACK_TO), "rollback_to") != TG_OK ||
+        step_write(ss, stmt_get(ss, ST_RELEASE), "release") != TG_OK)
         return TG_ERR_STORE_UNAVAILABLE;
     return rc;
 }
