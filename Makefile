@@ -12,7 +12,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -30,7 +30,7 @@ export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppression
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
 
-.PHONY: all deps deps-test run test unit integration clean format fuzz fuzz-smoke
+.PHONY: all deps deps-test run test test-tsan test-crash bench unit integration clean format fuzz fuzz-smoke
 
 all: $(BUILD)/totpgate
 
@@ -90,7 +90,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lpthread
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(FUZZ_BUILD)/obj:
 	mkdir -p $@
@@ -107,6 +107,26 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
+
+# Crash safety: SIGKILL under login load, restart, check nothing promised was lost.
+CRASH_KILLS ?= 20
+test-crash: deps-test
+	@$(MAKE) --no-print-directory all
+	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) scripts/crash-test --kills $(CRASH_KILLS)
+
+# Throughput against nginx on loopback (minutes; not part of `make test`).
+bench:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) bench/run $(BENCH_ARGS)
+
+# ThreadSanitizer: the unit tests and the concurrency tests against a TSan server.
+TSAN_TESTS ?= tests/integration/test_concurrency.py
+test-tsan: deps-test
+	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build-tsan build-tsan/totpgate build-tsan/unit-tests
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" build-tsan/unit-tests
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" TOTPGATE_BIN=$(abspath build-tsan/totpgate) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h

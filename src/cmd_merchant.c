@@ -224,10 +224,12 @@ out:
 
 static json_t *merchant_json(const merchant *m)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I}", "merchant_id", m->id, "name", m->name, "issuer",
-                     m->issuer, "algorithm", merchant_alg_name(m->totp.alg), "digits", (int)m->totp.digits, "period",
-                     (int)m->totp.period, "status", m->enabled ? "enabled" : "disabled", "last_step",
-                     (json_int_t)m->last_step, "created_at", (json_int_t)m->created_at);
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:I,s:I,s:b}", "merchant_id", m->id, "name", m->name,
+                     "issuer", m->issuer, "algorithm", merchant_alg_name(m->totp.alg), "digits", (int)m->totp.digits,
+                     "period", (int)m->totp.period, "status", m->enabled ? "enabled" : "disabled", "last_step",
+                     (json_int_t)m->last_step, "created_at", (json_int_t)m->created_at, "failed_attempts",
+                     (json_int_t)m->failed_attempts, "locked_until", (json_int_t)m->locked_until, "locked_forever",
+                     m->locked_forever);
 }
 
 static void format_time(char *out, size_t cap, int64_t t)
@@ -319,10 +321,18 @@ static int merchant_show(int argc, char **argv)
         json_decref(obj);
     } else {
         format_time(created, sizeof created, m.created_at);
+        char locked[40];
+        if (m.locked_forever)
+            snprintf(locked, sizeof locked, "until `merchant unlock`");
+        else if (m.locked_until > clock_now())
+            format_time(locked, sizeof locked, m.locked_until);
+        else
+            snprintf(locked, sizeof locked, "no");
         printf("merchant id:  %s\nname:         %s\nissuer:       %s\nstatus:       %s\n"
-               "totp:         %s, %u digits, %u s\nlast step:    %lld\ncreated:      %s\n",
+               "totp:         %s, %u digits, %u s\nlast step:    %lld\nfailures:     %u\nlocked:       %s\n"
+               "created:      %s\n",
                m.id, m.name, m.issuer, m.enabled ? "enabled" : "disabled", merchant_alg_name(m.totp.alg),
-               m.totp.digits, m.totp.period, (long long)m.last_step, created);
+               m.totp.digits, m.totp.period, (long long)m.last_step, m.failed_attempts, locked, created);
     }
     tg_cleanse(&m, sizeof m);
     return 0;
@@ -344,6 +354,24 @@ static int merchant_set_enabled(int argc, char **argv, int enabled)
     if (rc != TG_OK)
         return cli_fail(id, rc);
     printf("merchant %s %s%s\n", id, enabled ? "enabled" : "disabled", enabled ? "" : "; its live sessions are revoked");
+    return 0;
+}
+
+static int merchant_unlock(int argc, char **argv)
+{
+    merchant_opts o;
+    store *s = NULL;
+    const char *id;
+    int ret;
+    tg_status rc;
+
+    if ((ret = opts_with_id(&o, &id, argc, argv, "unlock")) != 0 || (ret = open_data(o.data_dir, NULL, &s)) != 0)
+        return ret;
+    rc = s->ops->merchant_unlock(s, id);
+    store_close(s);
+    if (rc != TG_OK)
+        return cli_fail(id, rc);
+    printf("merchant %s unlocked; its failure count is 0\n", id);
     return 0;
 }
 
@@ -518,6 +546,8 @@ int cmd_merchant(int argc, char **argv)
         return merchant_set_enabled(argc - 1, argv + 1, 0);
     if (strcmp(sub, "enable") == 0)
         return merchant_set_enabled(argc - 1, argv + 1, 1);
+    if (strcmp(sub, "unlock") == 0)
+        return merchant_unlock(argc - 1, argv + 1);
     if (strcmp(sub, "rotate-secret") == 0)
         return merchant_rotate_secret(argc - 1, argv + 1);
     if (strcmp(sub, "import") == 0)

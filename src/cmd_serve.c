@@ -11,6 +11,11 @@
 
 #define DEFAULT_TOKEN_TTL (8 * 3600)
 #define DEFAULT_SESSION_RETENTION (7 * 86400)
+/* a NAT or proxy with thousands of merchants behind it logs them all in at market open */
+#define DEFAULT_THROTTLE_ATTEMPTS "1000/s"
+#define DEFAULT_THROTTLE_FAILURES "120/m"
+#define DEFAULT_MAX_CONNECTIONS 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 10000
 
 /* Splits "host:port" or "[v6]:port"; 0 on success. */
 static int parse_listen(server_config *cfg, const char *s)
@@ -43,6 +48,12 @@ int cmd_serve(int argc, char **argv)
         {"timezone", required_argument, NULL, 'z'},
         {"introspect-token-file", required_argument, NULL, 'I'},
         {"session-retention", required_argument, NULL, 'R'},
+        {"lockout-after", required_argument, NULL, 'O'},
+        {"throttle-attempts", required_argument, NULL, 'A'},
+        {"throttle-failures", required_argument, NULL, 'F'},
+        {"trusted-proxy", required_argument, NULL, 'P'},
+        {"max-connections", required_argument, NULL, 'C'},
+        {"request-timeout", required_argument, NULL, 'Q'},
         {NULL, 0, NULL, 0},
     };
     server_config cfg;
@@ -59,6 +70,11 @@ int cmd_serve(int argc, char **argv)
     cfg.expiry.ttl = DEFAULT_TOKEN_TTL;
     cfg.expiry.daily_cut_minutes = -1;
     cfg.session_retention = DEFAULT_SESSION_RETENTION;
+    cfg.lockout = (lockout_policy)LOCKOUT_DEFAULTS;
+    throttle_parse_rate(DEFAULT_THROTTLE_ATTEMPTS, &cfg.throttle_attempts);
+    throttle_parse_rate(DEFAULT_THROTTLE_FAILURES, &cfg.throttle_failures);
+    cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
+    cfg.request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
     snprintf(cfg.issuer, sizeof cfg.issuer, "totpgate");
 
     optind = 1;
@@ -111,6 +127,33 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_duration(optarg, &cfg.session_retention) != 0)
                 return cli_usage_error("--session-retention takes a duration such as 7d");
             break;
+        case 'O':
+            if (cli_parse_uint(optarg, 0, 1000, &cfg.lockout.after) != 0)
+                return cli_usage_error("--lockout-after takes 0 (off) to 1000 failed codes");
+            break;
+        case 'A':
+            if (throttle_parse_rate(optarg, &cfg.throttle_attempts) != 0)
+                return cli_usage_error("--throttle-attempts takes a rate such as 1000/s or 600/m, or 0 (off)");
+            break;
+        case 'F':
+            if (throttle_parse_rate(optarg, &cfg.throttle_failures) != 0)
+                return cli_usage_error("--throttle-failures takes a rate such as 120/m, or 0 (off)");
+            break;
+        case 'P':
+            if (netaddr_add_proxy(&cfg.trusted_proxies, optarg) != 0)
+                return cli_usage_error("--trusted-proxy takes an address or CIDR such as 10.0.0.0/8 (at most 64)");
+            break;
+        case 'C':
+            if (cli_parse_uint(optarg, 0, 1000000, &cfg.max_connections) != 0)
+                return cli_usage_error("--max-connections takes 0 (no limit) to 1000000");
+            break;
+        case 'Q': {
+            int64_t secs;
+            if (cli_parse_duration(optarg, &secs) != 0 || secs > 3600)
+                return cli_usage_error("--request-timeout takes a duration such as 10s, at most 1h");
+            cfg.request_timeout_ms = (uint64_t)secs * 1000;
+            break;
+        }
         default:
             return cli_usage_error("serve: unknown option");
         }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "clock.h"
 #include "jsonout.h"
@@ -144,14 +145,20 @@ static void log_session(const char *event, const char *outcome, const char *merc
 static void login_finish(pending_write *p)
 {
     const store_write *w = &p->job.write;
-    const char *outcome = w->result == TG_OK ? "ok" : w->result == TG_ERR_REPLAY ? "replay" : "store_unavailable";
+    const char *outcome = w->result == TG_OK             ? "ok"
+                          : w->result == TG_ERR_REPLAY   ? "replay"
+                          : w->result == TG_ERR_LOCKED   ? "locked"
+                                                         : "store_unavailable";
     char body[TOKEN_MAX_LEN + 128];
     int n;
 
     log_session("login", outcome, w->merchant_id, w->client_addr, w->result == TG_OK ? w->jti : NULL);
     if (p->req == NULL)
         return;
-    if (w->result == TG_ERR_REPLAY) {
+    if (w->result == TG_ERR_REPLAY || w->result == TG_ERR_LOCKED) {
+        /* LOCKED here means the lock landed after this server read the
+         * merchant: answer as to every other code in that moment, so the
+         * answer never tells that the code was right */
         server_send_error(p->req, TG_ERR_INVALID_CREDENTIALS, NULL);
         return;
     }
@@ -180,9 +187,12 @@ static tg_status check_code(int64_t *step, const tg_app *app, const merchant *m,
     tg_status rc;
 
     if (m == NULL) {
+        /* the same work as a known merchant: unseal, then the whole window */
+        (void)vault_unseal(secret, sizeof secret, &secret_len, &app->vault, MERCHANT_SECRET_PURPOSE, "m_unknown",
+                           app->dummy_sealed, app->dummy_sealed_len);
         dummy.digits = (unsigned)lr->totp_len;
-        (void)totp_verify(step, &dummy, app->dummy_secret, sizeof app->dummy_secret, lr->totp, lr->totp_len, now,
-                          app->cfg->skew);
+        (void)totp_verify(step, &dummy, secret, secret_len, lr->totp, lr->totp_len, now, app->cfg->skew);
+        tg_cleanse(secret, sizeof secret);
         return TG_ERR_INVALID_CREDENTIALS;
     }
     if ((rc = merchant_open_secret(secret, &secret_len, m, &app->vault)) != TG_OK) {
@@ -225,6 +235,37 @@ static tg_status issue_token(pending_write *p, const tg_app *app, const merchant
     return TG_OK;
 }
 
+static void free_job(writer_job *job)
+{
+    free(job);
+}
+
+/* Counts a failed code of m in the store, without waiting for the commit:
+ * the 401 goes out at once, as it does for an unknown key, so the two
+ * cannot be told apart by their timing.  The count is exact all the same:
+ * the writer applies failures and logins in order, in its transactions. */
+static void count_failure(const tg_app *app, const merchant *m, int64_t now)
+{
+    writer_job *job;
+
+    if (app->cfg->lockout.after == 0 || (job = calloc(1, sizeof *job)) == NULL)
+        return;
+    job->write.kind = STORE_WRITE_LOGIN_FAILURE;
+    memcpy(job->write.merchant_id, m->id, sizeof job->write.merchant_id);
+    job->write.issued_at = now;
+    job->write.lockout = app->cfg->lockout;
+    job->done = free_job;
+    writer_submit(app->writer, job);
+}
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
 {
     tg_app *app = loop->app;
@@ -233,13 +274,21 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
     const merchant *found = NULL;
     pending_write *p = NULL;
     uint8_t key_hash[TG_SHA256_LEN];
-    char msg[LOGIN_MESSAGE_MAX], client[STORE_CLIENT_ADDR_MAX + 1];
-    int64_t now = clock_now(), step = -1;
+    char msg[LOGIN_MESSAGE_MAX], client[NETADDR_TEXT_MAX];
+    throttle_client who;
+    int have_who;
+    int64_t now = clock_now(), step = -1, retry_after = 0;
     tg_status rc;
 
     memset(&lr, 0, sizeof lr);
     memset(&m, 0, sizeof m);
-    server_client_addr(client, sizeof client, req);
+    server_client_addr(client, app, req);
+    have_who = throttle_client_of(&who, client) == 0;
+    if (have_who && !throttle_admit(app->throttle, &who, monotonic_seconds(), &retry_after)) {
+        log_session("login", "throttled", NULL, client, NULL);
+        server_send_retry_after(req, TG_ERR_THROTTLED, retry_after);
+        return;
+    }
     if (!has_media_type(req, "application/json")) {
         server_send_error(req, TG_ERR_UNSUPPORTED_MEDIA, NULL);
         return;
@@ -258,8 +307,18 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
         rc = TG_ERR_STORE_UNAVAILABLE;
         goto out;
     }
+    if (found != NULL && lockout_is_locked(&app->cfg->lockout, m.locked_until, m.locked_forever, now, &retry_after)) {
+        /* the code is not even looked at: right and wrong get the same answer */
+        log_session("login", "locked", m.id, client, NULL);
+        server_send_retry_after(req, TG_ERR_LOCKED, retry_after);
+        goto out;
+    }
     if ((rc = check_code(&step, app, found, &lr, now)) != TG_OK) {
         log_session("login", found ? "invalid_code" : "unknown_key", found ? m.id : NULL, client, NULL);
+        if (have_who)
+            throttle_failed(app->throttle, &who, monotonic_seconds());
+        if (found != NULL && rc == TG_ERR_INVALID_CREDENTIALS)
+            count_failure(app, found, now);
         goto out;
     }
     if (!m.enabled) {
@@ -550,6 +609,10 @@ void handle_session_logout(tg_loop *loop, h2o_req_t *req)
     memcpy(w->jti, claims.jti, sizeof w->jti);
     w->expires_at = claims.exp;
     w->revoked_at = clock_now();
-    server_client_addr(w->client_addr, sizeof w->client_addr, req);
+    {
+        char client[NETADDR_TEXT_MAX];
+        server_client_addr(client, loop->app, req);
+        memcpy(w->client_addr, client, sizeof client);
+    }
     pending_submit(p);
 }

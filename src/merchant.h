@@ -43,6 +43,9 @@ typedef struct merchant {
     int enabled;
     int64_t last_step; /* highest TOTP step accepted so far; -1 before the first login */
     int64_t created_at;
+    uint32_t failed_attempts; /* consecutive failed codes (lockout.h) */
+    int64_t locked_until;     /* refused until then (Unix seconds); 0 = not locked */
+    int locked_forever;       /* refused until `merchant unlock` */
     uint8_t api_key_hash[TG_SHA256_LEN];
     uint8_t secret_sealed[MERCHANT_SEALED_MAX];
     size_t secret_sealed_len;

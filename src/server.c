@@ -28,6 +28,7 @@
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
+#define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
 
 static atomic_int stopping;
 
@@ -89,10 +90,12 @@ void server_send_error(h2o_req_t *req, tg_status rc, const char *message)
     server_send_json(req, info->http_status, info->reason, body, pos);
 }
 
-void server_client_addr(char *out, size_t cap, h2o_req_t *req)
+void server_client_addr(char out[NETADDR_TEXT_MAX], const tg_app *app, h2o_req_t *req)
 {
     struct sockaddr_storage ss;
+    char peer[NETADDR_TEXT_MAX] = "";
     socklen_t len;
+    ssize_t i;
 
     out[0] = '\0';
     if (req->conn->callbacks->get_peername == NULL)
@@ -101,9 +104,26 @@ void server_client_addr(char *out, size_t cap, h2o_req_t *req)
     if (len == 0)
         return;
     if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
     else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)cap);
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
+    i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    if (i < 0)
+        netaddr_client(out, &app->cfg->trusted_proxies, peer, NULL, 0);
+    else
+        netaddr_client(out, &app->cfg->trusted_proxies, peer, req->headers.entries[i].value.base,
+                       req->headers.entries[i].value.len);
+}
+
+void server_send_retry_after(h2o_req_t *req, tg_status rc, int64_t seconds)
+{
+    char value[24];
+    h2o_iovec_t v;
+
+    snprintf(value, sizeof value, "%lld", (long long)(seconds < 1 ? 1 : seconds));
+    v = h2o_strdup(&req->pool, value, strlen(value));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v.base, v.len);
+    server_send_error(req, rc, NULL);
 }
 
 /* ---- routing ---- */
@@ -163,15 +183,51 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
     }
 }
 
+static void on_connection_closed(void *data)
+{
+    tg_app *app = data;
+
+    atomic_fetch_sub(&app->connections, 1);
+}
+
+static void on_refusal_written(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    h2o_socket_close(sock);
+}
+
+/* Past --max-connections: a short, complete HTTP answer, then close. */
+static void refuse_connection(h2o_socket_t *sock)
+{
+    static const char refusal[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "Retry-After: 1\r\n"
+                                  "Connection: close\r\n"
+                                  "Content-Length: 73\r\n"
+                                  "\r\n"
+                                  "{\"ErrorCode\":\"SERVER_BUSY\",\"Message\":\"too many connections; retry later\"}";
+    h2o_iovec_t buf = h2o_iovec_init(refusal, sizeof refusal - 1);
+
+    h2o_socket_write(sock, &buf, 1, on_refusal_written);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     tg_loop *loop = listener->data;
+    tg_app *app = loop->app;
     h2o_socket_t *sock;
 
     if (err != NULL)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    if (app->cfg->max_connections != 0 && atomic_load(&app->connections) >= app->cfg->max_connections) {
+        refuse_connection(sock);
+        return;
+    }
+    atomic_fetch_add(&app->connections, 1);
+    sock->on_close.cb = on_connection_closed;
+    sock->on_close.data = app;
     h2o_accept(&loop->accept_ctx, sock);
 }
 
@@ -180,6 +236,47 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
+{
+    tg_status rc;
+
+    loop->app = app;
+    if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
+        return rc;
+    if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
+        return rc;
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
+    loop->accept_ctx.ctx = &loop->ctx;
+    loop->accept_ctx.hosts = config->hosts;
+    loop->queue = h2o_multithread_create_queue(loop->ctx.loop);
+    h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_messages);
+    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    loop->listener->data = loop;
+    h2o_socket_read_start(loop->listener, on_accept);
+    return TG_OK;
+}
+
+/* On the loop's own thread, like loop_init. */
+static void loop_dispose(tg_loop *loop)
+{
+    if (loop->queue != NULL && !loop->drained) {
+        /* h2o cannot dispose a context with live connections (a client that
+         * kept one open past the drain timeout): the process is exiting, so
+         * leave it to the kernel */
+        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
+                  NULL);
+    } else if (loop->queue != NULL) {
+        h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
+        h2o_multithread_destroy_queue(loop->queue);
+        h2o_context_dispose(&loop->ctx);
+        h2o_evloop_destroy(loop->ctx.loop);
+        loop->queue = NULL;
+    }
+    store_close(loop->reader);
+    loop->reader = NULL;
+    tokcache_dispose(&loop->tokens);
 }
 
 static int loop_idle(tg_loop *loop)
@@ -192,6 +289,15 @@ static void *loop_main(void *arg)
     tg_loop *loop = arg;
     int64_t deadline = 0;
 
+    /* every h2o object of a loop is made on its own thread: h2o keeps
+     * per-thread memory recyclers, which must not be shared */
+    loop->init_rc = loop_init(loop, loop->app, loop->config);
+    pthread_barrier_wait(loop->ready);
+    if (loop->init_rc != TG_OK) {
+        loop->drained = 1;
+        loop_dispose(loop);
+        return NULL;
+    }
     while (!atomic_load(&stopping))
         h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
     /* stop accepting, ask connections to close once their answer is out,
@@ -213,6 +319,7 @@ static void *loop_main(void *arg)
     if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
     loop->drained = loop_idle(loop);
+    loop_dispose(loop);
     return NULL;
 }
 
@@ -276,44 +383,6 @@ static unsigned bound_port(int fd)
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
-{
-    tg_status rc;
-
-    loop->app = app;
-    if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
-        return rc;
-    if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
-        return rc;
-    h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
-    loop->accept_ctx.ctx = &loop->ctx;
-    loop->accept_ctx.hosts = config->hosts;
-    loop->queue = h2o_multithread_create_queue(loop->ctx.loop);
-    h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_messages);
-    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    loop->listener->data = loop;
-    h2o_socket_read_start(loop->listener, on_accept);
-    return TG_OK;
-}
-
-static void loop_dispose(tg_loop *loop)
-{
-    if (loop->queue != NULL && !loop->drained && loop->thread_started) {
-        /* h2o cannot dispose a context with live connections (a client that
-         * kept one open past the drain timeout): the process is exiting, so
-         * leave it to the kernel */
-        log_event(LOG_WARN, "connections_left_open", "hint", "clients kept connections open past the drain timeout",
-                  NULL);
-    } else if (loop->queue != NULL) {
-        h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
-        h2o_multithread_destroy_queue(loop->queue);
-        h2o_context_dispose(&loop->ctx);
-        h2o_evloop_destroy(loop->ctx.loop);
-    }
-    store_close(loop->reader);
-    tokcache_dispose(&loop->tokens);
-}
-
 static unsigned default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -367,7 +436,11 @@ static tg_status app_init(tg_app *app, watcher **watch, const server_config *cfg
     if (cfg->introspect_token_file[0] != '\0' && (rc = load_introspect_secret(app, cfg->introspect_token_file)) != TG_OK)
         return rc;
     if ((rc = tg_random_bytes(app->dummy_secret, sizeof app->dummy_secret)) != TG_OK ||
-        (rc = revset_create(&app->revoked)) != TG_OK)
+        (rc = vault_seal(app->dummy_sealed, sizeof app->dummy_sealed, &app->dummy_sealed_len, &app->vault,
+                         "merchant-secret", "m_unknown", app->dummy_secret, sizeof app->dummy_secret)) != TG_OK ||
+        (rc = revset_create(&app->revoked)) != TG_OK ||
+        (rc = throttle_create(&app->throttle, THROTTLE_CLIENTS, cfg->throttle_attempts, cfg->throttle_failures)) !=
+            TG_OK)
         return rc;
     if ((app->keyring = calloc(1, sizeof *app->keyring)) == NULL)
         return TG_ERR_NOMEM;
@@ -393,6 +466,7 @@ static void app_dispose(tg_app *app, watcher *watch)
     keyring_release(app->keyring);
     free(app->keyring);
     revset_free(app->revoked);
+    throttle_free(app->throttle);
     pthread_rwlock_destroy(&app->keyring_lock);
     vault_close(&app->vault);
     tg_cleanse(app->dummy_secret, sizeof app->dummy_secret);
@@ -409,7 +483,8 @@ tg_status server_run(const server_config *cfg)
     tg_loop *loops = NULL;
     unsigned nthreads = cfg->threads ? cfg->threads : default_threads(), started = 0, port = cfg->port;
     sigset_t sigs;
-    int sig = 0, config_ready = 0;
+    int sig = 0, config_ready = 0, barrier_ready = 0;
+    pthread_barrier_t ready;
     char port_str[16], threads_str[16], ttl_str[24];
     tg_status rc;
 
@@ -434,6 +509,8 @@ tg_status server_run(const server_config *cfg)
     config_ready = 1;
     config.server_name = h2o_iovec_init(H2O_STRLIT("totpgate"));
     config.max_request_entity_size = MAX_ENTITY_BYTES;
+    if (cfg->request_timeout_ms != 0)
+        config.http1.req_timeout = cfg->request_timeout_ms;
     hostconf = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     handler = h2o_create_handler(h2o_config_register_path(hostconf, "/", 0), sizeof *handler);
     handler->on_req = on_req;
@@ -449,16 +526,22 @@ tg_status server_run(const server_config *cfg)
         if (port == 0)
             port = bound_port(loops[i].listen_fd); /* the other loops join the same port */
     }
-    for (unsigned i = 0; i < nthreads; i++) {
-        if ((rc = loop_init(&loops[i], &app, &config)) != TG_OK)
-            goto out;
-    }
+    pthread_barrier_init(&ready, NULL, nthreads + 1);
+    barrier_ready = 1;
     for (started = 0; started < nthreads; started++) {
+        loops[started].app = &app;
+        loops[started].config = &config;
+        loops[started].ready = &ready;
         if (pthread_create(&loops[started].thread, NULL, loop_main, &loops[started]) != 0) {
-            rc = TG_ERR_INTERNAL;
-            goto out;
+            log_event(LOG_ERROR, "thread_start_failed", NULL);
+            abort(); /* the barrier counts on every thread */
         }
         loops[started].thread_started = 1;
+    }
+    pthread_barrier_wait(&ready);
+    for (unsigned i = 0; i < nthreads; i++) {
+        if ((rc = loops[i].init_rc) != TG_OK)
+            goto out;
     }
     snprintf(port_str, sizeof port_str, "%u", port);
     snprintf(threads_str, sizeof threads_str, "%u", nthreads);
@@ -477,14 +560,16 @@ out:
     app_dispose(&app, watch);
     if (loops != NULL) {
         for (unsigned i = 0; i < nthreads; i++) {
-            loop_dispose(&loops[i]);
-            if (loops[i].listen_fd >= 0 && loops[i].listener == NULL && loops[i].queue == NULL)
+            /* a loop that never made its listener socket still owns the fd */
+            if (loops[i].listen_fd >= 0 && loops[i].listener == NULL && !loops[i].thread_started)
                 close(loops[i].listen_fd);
         }
         free(loops);
     }
     if (config_ready)
         h2o_config_dispose(&config);
+    if (barrier_ready)
+        pthread_barrier_destroy(&ready);
     if (rc == TG_OK)
         log_event(LOG_INFO, "stopped", NULL);
     return rc;

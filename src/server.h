@@ -15,6 +15,7 @@
 #define TG_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,10 @@
 
 #include "expiry.h"
 #include "keyring.h"
+#include "lockout.h"
+#include "netaddr.h"
 #include "revset.h"
+#include "throttle.h"
 #include "status.h"
 #include "store.h"
 #include "tokcache.h"
@@ -42,6 +46,12 @@ typedef struct server_config {
     char issuer[TOKEN_ISS_MAX + 1];
     char introspect_token_file[SERVER_DATA_DIR_MAX]; /* "" = introspection refused */
     int64_t session_retention; /* seconds an expired session row is kept before purging */
+    lockout_policy lockout;
+    throttle_rate throttle_attempts; /* per client address, every login attempt */
+    throttle_rate throttle_failures; /* per client address, failed login attempts */
+    netaddr_proxies trusted_proxies; /* whose X-Forwarded-For is believed */
+    unsigned max_connections;        /* past it, new connections get a 503 and are closed */
+    uint64_t request_timeout_ms;     /* to read a request, and to keep an idle connection */
 } server_config;
 
 /* State shared by every loop; read-only once serving starts, except the
@@ -57,6 +67,10 @@ typedef struct tg_app {
     uint8_t dummy_secret[20]; /* unknown API keys are checked against it, so they cost the same work */
     uint8_t introspect_token_hash[TG_SHA256_LEN];
     int introspect_enabled;
+    uint8_t dummy_sealed[20 + TG_AEAD_OVERHEAD]; /* the dummy secret, sealed: unsealed for unknown keys too */
+    size_t dummy_sealed_len;
+    throttle *throttle;
+    atomic_uint connections;
 } tg_app;
 
 /* A message from another thread, run on the loop thread by cb. */
@@ -79,6 +93,9 @@ typedef struct tg_loop {
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
     int thread_started;
+    h2o_globalconf_t *config;  /* for loop_init on the loop's thread */
+    pthread_barrier_t *ready;  /* all loops initialised */
+    tg_status init_rc;
     int drained;     /* set by the loop thread at exit: no connection or answer left */
     pthread_t thread;
 } tg_loop;
@@ -99,7 +116,11 @@ void server_send_empty(h2o_req_t *req, int status, const char *reason);
  * default message of rc.  The only place a tg_status becomes HTTP. */
 void server_send_error(h2o_req_t *req, tg_status rc, const char *message);
 
-/* The peer address of req as text (IPv4 or IPv6), "" when unknown. */
-void server_client_addr(char *out, size_t cap, h2o_req_t *req);
+/* The client address of req as text: the peer, or for a trusted proxy the
+ * X-Forwarded-For client (netaddr.h); "" when unknown. */
+void server_client_addr(char out[NETADDR_TEXT_MAX], const tg_app *app, h2o_req_t *req);
+
+/* Sends the error of rc with a Retry-After header of seconds. */
+void server_send_retry_after(h2o_req_t *req, tg_status rc, int64_t seconds);
 
 #endif

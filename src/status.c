@@ -34,6 +34,11 @@ static const tg_status_info status_table[TG_STATUS_COUNT] = {
     [TG_ERR_TOKEN_INVALID] = {401, "Unauthorized", "INVALID_TOKEN", "invalid token"},
     [TG_ERR_UNAUTHORIZED] = {401, "Unauthorized", "UNAUTHORIZED",
                              "missing or invalid bearer credentials for this endpoint"},
+    [TG_ERR_LOCKED] = {429, "Too Many Requests", "LOCKED",
+                       "too many failed codes: this merchant is locked; retry after the time in Retry-After"},
+    [TG_ERR_THROTTLED] = {429, "Too Many Requests", "TOO_MANY_REQUESTS",
+                          "too many attempts from this client; retry after the time in Retry-After"},
+    [TG_ERR_BUSY] = {503, "Service Unavailable", "SERVER_BUSY", "too many connections; retry later"},
 };
 
 static const char *const status_names[TG_STATUS_COUNT] = {
@@ -57,6 +62,9 @@ static const char *const status_names[TG_STATUS_COUNT] = {
     [TG_ERR_IO] = "i/o error",
     [TG_ERR_TOKEN_INVALID] = "invalid token",
     [TG_ERR_UNAUTHORIZED] = "unauthorized",
+    [TG_ERR_LOCKED] = "merchant locked",
+    [TG_ERR_THROTTLED] = "throttled",
+    [TG_ERR_BUSY] = "too many connections",
 };
 
 const tg_status_info *tg_status_info_of(tg_status rc)

@@ -32,6 +32,9 @@ typedef enum tg_status {
     TG_ERR_IO,                 /* file system error outside the store */
     TG_ERR_TOKEN_INVALID,      /* JWT failed verification */
     TG_ERR_UNAUTHORIZED,       /* missing or wrong caller credentials (introspection) */
+    TG_ERR_LOCKED,             /* the merchant is locked out after failed codes */
+    TG_ERR_THROTTLED,          /* this client sent too many attempts */
+    TG_ERR_BUSY,               /* too many connections */
     TG_STATUS_COUNT
 } tg_status;
 

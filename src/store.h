@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lockout.h"
 #include "merchant.h"
 #include "status.h"
 #include "token.h"
@@ -43,16 +44,22 @@ typedef struct store_signing_key {
 
 typedef enum store_write_kind {
     STORE_WRITE_LOGIN = 0,     /* advance last_step and record a session */
-    STORE_WRITE_REVOKE_SESSION /* revoke one session (logout) */
+    STORE_WRITE_REVOKE_SESSION, /* revoke one session (logout) */
+    STORE_WRITE_LOGIN_FAILURE   /* count a failed code, locking the merchant per the policy */
 } store_write_kind;
 
 /*
  * One write of a batch (writer.h).  LOGIN: advance the merchant's last
  * accepted step to step (only if it is higher than the stored one and the
  * merchant is enabled) and record the session, both or neither.
+ * A LOGIN of a locked merchant (at issued_at) is TG_ERR_LOCKED and changes
+ * nothing; a success resets the failure count.
  * REVOKE_SESSION: mark session jti revoked at revoked_at and publish the
  * revocation to every server (revocations_since); revoking an already
  * revoked session is TG_OK and changes nothing.
+ * LOGIN_FAILURE: count one failed code of merchant_id at issued_at and set
+ * the lock that lockout_after_failure() gives; a merchant already locked at
+ * that time is not counted (TG_ERR_LOCKED).
  */
 typedef struct store_write {
     /* in */
@@ -68,6 +75,8 @@ typedef struct store_write {
     char user_agent[STORE_USER_AGENT_MAX + 1];
     /* REVOKE_SESSION only */
     int64_t revoked_at;
+    /* LOGIN_FAILURE only */
+    lockout_policy lockout;
     /* out */
     tg_status result; /* TG_OK, TG_ERR_REPLAY (LOGIN: step not higher, or merchant disabled), or an error */
 } store_write;
@@ -127,6 +136,8 @@ typedef struct store_ops {
     /* replaces the sealed secret and TOTP parameters of m->id and revokes
      * its live sessions at now, in one transaction */
     tg_status (*merchant_set_secret)(store *s, const merchant *m, int64_t now);
+    /* clears the failure count and any lock */
+    tg_status (*merchant_unlock)(store *s, const char *id);
 
     /*
      * Applies a batch of writes in one durable transaction; each entry gets

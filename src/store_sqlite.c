@@ -31,6 +31,9 @@ enum stmt_id {
     ST_MERCHANT_SET_ENABLED,
     ST_MERCHANT_SET_SECRET,
     ST_LOGIN_ADVANCE,
+    ST_LOCK_STATE,
+    ST_FAILURE_RECORD,
+    ST_MERCHANT_UNLOCK,
     ST_SESSION_INSERT,
     ST_KEY_ACTIVE,
     ST_KEY_INSERT,
@@ -46,14 +49,18 @@ enum stmt_id {
     ST_SESSION_LIST,
     ST_PURGE_SESSIONS,
     ST_PURGE_REVOCATIONS,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
 #define MERCHANT_COLUMNS                                                                                     \
-    "id, name, issuer, api_key_hash, secret_sealed, algorithm, digits, period, enabled, last_step, created_at"
+    "id, name, issuer, api_key_hash, secret_sealed, algorithm, digits, period, enabled, last_step, created_at, "  \
+    "failed_attempts, locked_until, locked_forever"
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_MERCHANT_INSERT] = "INSERT INTO merchants (" MERCHANT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_MERCHANT_INSERT] = "INSERT INTO merchants (" MERCHANT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MERCHANT_GET] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE id = ?",
     [ST_MERCHANT_BY_KEY] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE api_key_hash = ?",
     [ST_MERCHANT_LIST] = "SELECT " MERCHANT_COLUMNS " FROM merchants ORDER BY created_at, id",
@@ -62,7 +69,13 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ?, "
                                "last_step = -1 WHERE id = ?",
     /* RFC 6238 section 5.2: one conditional update decides single use */
-    [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1 WHERE id = ?2 AND last_step < ?1 AND enabled = 1",
+    [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1, failed_attempts = 0, locked_until = 0"
+                         " WHERE id = ?2 AND last_step < ?1 AND enabled = 1"
+                         " AND locked_forever = 0 AND locked_until <= ?3",
+    [ST_LOCK_STATE] = "SELECT failed_attempts, locked_until, locked_forever FROM merchants WHERE id = ?",
+    [ST_FAILURE_RECORD] = "UPDATE merchants SET failed_attempts = ?, locked_until = ?, locked_forever = ? WHERE id = ?",
+    [ST_MERCHANT_UNLOCK] = "UPDATE merchants SET failed_attempts = 0, locked_until = 0, locked_forever = 0"
+                           " WHERE id = ?",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (jti, merchant_id, kid, issued_at, expires_at, client_addr, "
                           "user_agent) VALUES (?,?,?,?,?,?,?)",
     [ST_KEY_ACTIVE] = "SELECT kid, private_sealed, created_at FROM signing_keys WHERE active = 1",
@@ -88,6 +101,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " ORDER BY issued_at DESC, jti",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?",
     [ST_PURGE_REVOCATIONS] = "DELETE FROM revocations WHERE expires_at < ?",
+    /* prepared once: every write of a batch runs under its own savepoint */
+    [ST_SAVEPOINT] = "SAVEPOINT write_one",
+    [ST_RELEASE] = "RELEASE write_one",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO write_one",
 };
 
 /* Schema versions, applied in order; the index + 1 is PRAGMA user_version. */
@@ -134,6 +151,10 @@ static const char *const migrations[] = {
     "CREATE INDEX revocations_by_expiry ON revocations (expires_at);"
     "CREATE INDEX sessions_by_kid ON sessions (kid, expires_at);"
     "CREATE INDEX sessions_by_expiry ON sessions (expires_at);",
+    /* 3: lockout */
+    "ALTER TABLE merchants ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE merchants ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE merchants ADD COLUMN locked_forever INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -315,6 +336,9 @@ static tg_status bind_merchant(sqlite3_stmt *st, const merchant *m)
     sqlite3_bind_int(st, 9, m->enabled ? 1 : 0);
     sqlite3_bind_int64(st, 10, m->last_step);
     sqlite3_bind_int64(st, 11, m->created_at);
+    sqlite3_bind_int64(st, 12, m->failed_attempts);
+    sqlite3_bind_int64(st, 13, m->locked_until);
+    sqlite3_bind_int(st, 14, m->locked_forever ? 1 : 0);
     return TG_OK;
 }
 
@@ -350,6 +374,9 @@ static tg_status read_merchant(sqlite3_stmt *st, merchant *m)
     m->enabled = sqlite3_column_int(st, 8) != 0;
     m->last_step = sqlite3_column_int64(st, 9);
     m->created_at = sqlite3_column_int64(st, 10);
+    m->failed_attempts = (uint32_t)sqlite3_column_int64(st, 11);
+    m->locked_until = sqlite3_column_int64(st, 12);
+    m->locked_forever = sqlite3_column_int(st, 13) != 0;
     return TG_OK;
 }
 
@@ -514,6 +541,15 @@ static tg_status sqlite_merchant_set_enabled(store *s, const char *id, int enabl
     if (rc == TG_OK && !enabled)
         rc = revoke_merchant_sessions(ss, id, now, NULL);
     return finish(ss, rc);
+}
+
+static tg_status sqlite_merchant_unlock(store *s, const char *id)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_UNLOCK);
+
+    bind_text(st, 1, id);
+    return changed_one(ss, step_write(ss, st, "merchant_unlock"));
 }
 
 static tg_status sqlite_merchant_set_secret(store *s, const merchant *m, int64_t now)
@@ -686,6 +722,62 @@ static tg_status sqlite_purge(store *s, int64_t now, int64_t expired_before, siz
 
 /* ---- batched writes (the writer thread) ---- */
 
+/* Reads the lock state of a merchant; TG_ERR_NOT_FOUND when absent. */
+static tg_status lock_state(sqlite_store *ss, const char *id, uint32_t *failures, int64_t *locked_until,
+                            int *locked_forever)
+{
+    sqlite3_stmt *st = stmt_get(ss, ST_LOCK_STATE);
+    tg_status rc = TG_ERR_NOT_FOUND;
+    int src;
+
+    bind_text(st, 1, id);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *failures = (uint32_t)sqlite3_column_int64(st, 0);
+        *locked_until = sqlite3_column_int64(st, 1);
+        *locked_forever = sqlite3_column_int(st, 2) != 0;
+        rc = TG_OK;
+    } else if (src != SQLITE_DONE) {
+        log_db_error(ss, "lock_state");
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int locked_at(sqlite_store *ss, const char *id, int64_t now)
+{
+    uint32_t failures;
+    int64_t until;
+    int forever;
+
+    return lock_state(ss, id, &failures, &until, &forever) == TG_OK && (forever || until > now);
+}
+
+/* Counts one failed code, inside the batch transaction, so that concurrent
+ * failures from every server are counted exactly once each, in order. */
+static tg_status record_failure(sqlite_store *ss, const store_write *w)
+{
+    sqlite3_stmt *st;
+    uint32_t failures;
+    int64_t until;
+    int forever;
+    tg_status rc;
+
+    if ((rc = lock_state(ss, w->merchant_id, &failures, &until, &forever)) != TG_OK)
+        return rc;
+    if (forever || until > w->issued_at)
+        return TG_ERR_LOCKED; /* checked against a stale read: not an attempt that counts */
+    failures++;
+    lockout_after_failure(&w->lockout, failures, w->issued_at, &until, &forever);
+    st = stmt_get(ss, ST_FAILURE_RECORD);
+    sqlite3_bind_int64(st, 1, failures);
+    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int(st, 3, forever);
+    bind_text(st, 4, w->merchant_id);
+    return step_write(ss, st, "failure_record");
+}
+
 /* One write inside the batch transaction, under its own savepoint so that
  * its failure undoes only its own changes. */
 static tg_status write_one(sqlite_store *ss, const store_write *w)
@@ -693,20 +785,27 @@ static tg_status write_one(sqlite_store *ss, const store_write *w)
     sqlite3_stmt *st;
     tg_status rc;
 
-    if ((rc = exec(ss, "SAVEPOINT write_one")) != TG_OK)
+    if ((rc = step_write(ss, stmt_get(ss, ST_SAVEPOINT), "savepoint")) != TG_OK)
         return rc;
     if (w->kind == STORE_WRITE_REVOKE_SESSION) {
         if ((rc = revoke_session(ss, w->jti, w->expires_at, w->revoked_at)) != TG_OK)
             goto undo;
-        return exec(ss, "RELEASE write_one");
+        return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
+    }
+    if (w->kind == STORE_WRITE_LOGIN_FAILURE) {
+        if ((rc = record_failure(ss, w)) != TG_OK)
+            goto undo;
+        return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
     }
     st = stmt_get(ss, ST_LOGIN_ADVANCE);
     sqlite3_bind_int64(st, 1, w->step);
     bind_text(st, 2, w->merchant_id);
+    sqlite3_bind_int64(st, 3, w->issued_at);
     if ((rc = step_write(ss, st, "login_advance")) != TG_OK)
         goto undo;
     if (sqlite3_changes(ss->db) != 1) {
-        rc = TG_ERR_REPLAY; /* the step, or a later one, was accepted already */
+        /* locked, or the step (or a later one) was accepted already */
+        rc = locked_at(ss, w->merchant_id, w->issued_at) ? TG_ERR_LOCKED : TG_ERR_REPLAY;
         goto undo;
     }
     st = stmt_get(ss, ST_SESSION_INSERT);
@@ -719,9 +818,10 @@ static tg_status write_one(sqlite_store *ss, const store_write *w)
     bind_text(st, 7, w->user_agent);
     if ((rc = step_write(ss, st, "session_insert")) != TG_OK)
         goto undo;
-    return exec(ss, "RELEASE write_one");
+    return step_write(ss, stmt_get(ss, ST_RELEASE), "release");
 undo:
-    if (exec(ss, "ROLLBACK TO write_one") != TG_OK || exec(ss, "RELEASE write_one") != TG_OK)
+    if (step_write(ss, stmt_get(ss, ST_ROLLBACK_TO), "rollback_to") != TG_OK ||
+        step_write(ss, stmt_get(ss, ST_RELEASE), "release") != TG_OK)
         return TG_ERR_STORE_UNAVAILABLE;
     return rc;
 }
@@ -875,6 +975,7 @@ static const store_ops sqlite_ops = {
     .merchant_list = sqlite_merchant_list,
     .merchant_set_enabled = sqlite_merchant_set_enabled,
     .merchant_set_secret = sqlite_merchant_set_secret,
+    .merchant_unlock = sqlite_merchant_unlock,
     .write_batch = sqlite_write_batch,
     .session_list = sqlite_session_list,
     .session_revoke = sqlite_session_revoke,
