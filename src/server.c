@@ -410,6 +410,17 @@ static tg_status load_introspect_secret(tg_app *app, const char *path)
         tg_cleanse(buf, sizeof buf);
         return TG_ERR_INVALID_ARG;
     }
+    /* it is presented as "Authorization: Bearer <secret>": only b64token characters can be (RFC 6750) */
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_' || c == '~' || c == '+' || c == '/' || c == '=')) {
+            log_event(LOG_ERROR, "introspect_token_invalid", "path", path, "hint",
+                      "use only letters, digits and -._~+/= (a bearer token cannot carry other characters)", NULL);
+            tg_cleanse(buf, sizeof buf);
+            return TG_ERR_INVALID_ARG;
+        }
+    }
     tg_sha256(app->introspect_token_hash, buf, n);
     tg_cleanse(buf, sizeof buf);
     app->introspect_enabled = 1;
