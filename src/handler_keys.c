@@ -5,6 +5,32 @@
 
 #include <string.h>
 
+/* RFC 7232 section 3.2: "*", or a list of entity tags, weak ones included
+ * (If-None-Match uses the weak comparison). */
+static int etag_matches(const char *list, size_t len, h2o_iovec_t etag)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start, end;
+        while (i < len && (list[i] == ' ' || list[i] == '\t' || list[i] == ','))
+            i++;
+        start = i;
+        while (i < len && list[i] != ',')
+            i++;
+        end = i;
+        while (end > start && (list[end - 1] == ' ' || list[end - 1] == '\t'))
+            end--;
+        if (end - start == 1 && list[start] == '*')
+            return 1;
+        if (end - start > 2 && list[start] == 'W' && list[start + 1] == '/')
+            start += 2;
+        if (h2o_memis(list + start, end - start, etag.base, etag.len))
+            return 1;
+    }
+    return 0;
+}
+
 void handle_jwks(tg_loop *loop, h2o_req_t *req)
 {
     tg_app *app = loop->app;
@@ -19,8 +45,7 @@ void handle_jwks(tg_loop *loop, h2o_req_t *req)
 
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT(JWKS_MAX_AGE));
-    if (i >= 0 && h2o_memis(req->headers.entries[i].value.base, req->headers.entries[i].value.len, etag.base,
-                            etag.len)) {
+    if (i >= 0 && etag_matches(req->headers.entries[i].value.base, req->headers.entries[i].value.len, etag)) {
         req->res.status = 304;
         req->res.reason = "Not Modified";
         h2o_send_inline(req, "", 0);
