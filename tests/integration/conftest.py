@@ -398,3 +398,98 @@ def shared_merchant(shared):
     def make(**kw):
         return add_merchant(shared.data_dir, **kw)
     return make
+
+
+# ---------------------------------------------------------------- abuse resistance (test_abuse.py)
+
+import socket  # noqa: E402  (kept with the helpers that use it)
+
+
+def merchant_show(data_dir, merchant_id):
+    """`merchant show ID --json`: the merchant as the CLI reports it (failed_attempts, locked_until, ...)."""
+    return run_cli_json(["merchant", "show", merchant_id], data_dir)
+
+
+def wait_failed_attempts(data_dir, merchant_id, want, timeout=10, settle=0.3):
+    """Polls `merchant show` until failed_attempts == want, then checks that it
+    stays there for `settle` seconds (failures are counted asynchronously by the
+    writer).  Returns the last `merchant show` object; the caller asserts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = merchant_show(data_dir, merchant_id)
+        if m["failed_attempts"] == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if m["failed_attempts"] == want and settle > 0:
+        time.sleep(settle)
+        m = merchant_show(data_dir, merchant_id)
+    return m
+
+
+def wrong_code(merchant, t=None, span=900):
+    """A code of merchant's length that is not its code at any step from
+    t - span to t + span (so it stays wrong however the test's clock moves)."""
+    t = time.time() if t is None else t
+    period = int(merchant["period"])
+    valid = {code_at(merchant, t + k * period) for k in range(-(span // period) - 1, span // period + 2)}
+    digits = int(merchant["digits"])
+    n = 0
+    while True:
+        c = str((123457 + n * 7919) % 10 ** digits).zfill(digits)
+        if c not in valid:
+            remember("code", c)
+            return c
+        n += 1
+
+
+class _KeepOpen:
+    """A file that http.client may "close" without closing it: lets one
+    buffered reader serve several responses of one connection."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def close(self):
+        pass
+
+
+class RawConnection:
+    """One TCP connection to a server for hand-made requests (bytes as given)."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.rfile = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def response(self):
+        """The next response as (status, [(name, value)], body), or None when
+        the server closed (or reset) the connection before a status line."""
+        class _Sock:
+            def makefile(_self, *a, **k):
+                return _KeepOpen(self.rfile)
+        resp = http.client.HTTPResponse(_Sock())
+        try:
+            resp.begin()
+        except (http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine):
+            return None
+        return resp.status, resp.getheaders(), resp.read()
+
+    def at_eof(self, timeout=5):
+        """True when the server closes the connection within timeout without
+        sending anything more; False when bytes arrive or it stays open."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.rfile.peek(1) == b""  # peek: bytes that do arrive stay readable
+        except ConnectionResetError:
+            return True
+        except (socket.timeout, TimeoutError):
+            return False
+
+    def close(self):
+        self.rfile.close()
+        self.sock.close()
