@@ -42,7 +42,7 @@ int netaddr_add_proxy(netaddr_proxies *p, const char *cidr)
     if (slash != NULL) {
         char *end;
         long bits = strtol(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || bits < 0 || bits > (is_v4 ? 32 : 128))
+        if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || bits < 0 || bits > (is_v4 ? 32 : 128))
             return -1;
         c->prefix = (unsigned)bits + (is_v4 ? 96 : 0);
     }

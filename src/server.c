@@ -150,6 +150,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     tg_loop *loop = (tg_loop *)req->conn->ctx;
     (void)self;
 
+
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const route *r = &routes[i];
         if (!h2o_memis(req->path_normalized.base, req->path_normalized.len, r->path, strlen(r->path)))
@@ -238,6 +239,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Keeps the first merchant's id and stops the listing. */
+static tg_status remember_first_merchant(void *ctx, const merchant *m)
+{
+    tg_loop *loop = ctx;
+
+    memcpy(loop->known_merchant_id, m->id, sizeof loop->known_merchant_id);
+    return TG_ERR_CONFLICT; /* any error stops merchant_list */
+}
+
 static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
 {
     tg_status rc;
@@ -247,6 +257,9 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
         return rc;
     if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
         return rc;
+    if ((rc = tg_random_bytes(loop->absent_key_hash, sizeof loop->absent_key_hash)) != TG_OK)
+        return rc;
+    (void)loop->reader->ops->merchant_list(loop->reader, remember_first_merchant, loop);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = config->hosts;

@@ -92,6 +92,8 @@ typedef struct tg_loop {
     int listen_fd;
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
+    char known_merchant_id[MERCHANT_ID_MAX + 1]; /* any merchant id, for balance_lookup() */
+    uint8_t absent_key_hash[TG_SHA256_LEN];       /* a key hash no merchant has */
     int thread_started;
     h2o_globalconf_t *config;  /* for loop_init on the loop's thread */
     pthread_barrier_t *ready;  /* all loops initialised */

@@ -33,17 +33,20 @@ struct throttle {
 
 int throttle_parse_rate(const char *s, throttle_rate *out)
 {
-    char *end;
-    double n = strtod(s, &end);
+    const char *end = s;
+    double n = 0;
 
-    if (end == s || n < 0 || n > 1e9)
+    /* digits only: no signs, spaces, hex, exponents, NaN or infinity */
+    while (*end >= '0' && *end <= '9' && n < 1e9)
+        n = n * 10 + (*end++ - '0');
+    if (end == s || n > 1e9)
         return -1;
     if (n == 0 && *end == '\0') {
         out->per_second = 0;
         out->burst = 0;
         return 0;
     }
-    if (end[0] != '/' || end[2] != '\0' || n < 1)
+    if (end[0] != '/' || end[1] == '\0' || end[2] != '\0' || n < 1)
         return -1;
     switch (end[1]) {
     case 's':
