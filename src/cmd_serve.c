@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "handler_session.h"
 #include "server.h"
 
 #define DEFAULT_TOKEN_TTL (8 * 3600)
@@ -16,6 +17,7 @@
 #define DEFAULT_THROTTLE_FAILURES "120/m"
 #define DEFAULT_MAX_CONNECTIONS 10000
 #define DEFAULT_REQUEST_TIMEOUT_MS 10000
+#define DEFAULT_LOG_REFUSALS 1000
 
 /* Splits "host:port" or "[v6]:port"; 0 on success. */
 static int parse_listen(server_config *cfg, const char *s)
@@ -54,11 +56,13 @@ int cmd_serve(int argc, char **argv)
         {"trusted-proxy", required_argument, NULL, 'P'},
         {"max-connections", required_argument, NULL, 'C'},
         {"request-timeout", required_argument, NULL, 'Q'},
+        {"log-refusals", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     server_config cfg;
     log_level level;
     const char *zone = NULL;
+    unsigned log_cap = DEFAULT_LOG_REFUSALS;
     int c;
     tg_status rc;
 
@@ -147,6 +151,10 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_uint(optarg, 0, 1000000, &cfg.max_connections) != 0)
                 return cli_usage_error("--max-connections takes 0 (no limit) to 1000000");
             break;
+        case 'G':
+            if (cli_parse_uint(optarg, 0, 1000000, &log_cap) != 0)
+                return cli_usage_error("--log-refusals takes 0 (no cap) to 1000000 lines a second");
+            break;
         case 'Q': {
             int64_t secs;
             if (cli_parse_duration(optarg, &secs) != 0 || secs > 3600)
@@ -164,6 +172,7 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error("--session-ends-daily-at needs --timezone Area/City");
     if (zone != NULL && expiry_set_timezone(zone) != TG_OK)
         return cli_usage_error("--timezone: unknown time zone (use an Area/City name of the tz database)");
+    handler_session_set_log_cap(log_cap);
     rc = server_run(&cfg);
     if (rc != TG_OK) {
         /* serve speaks JSON lines on stderr, also when it cannot start */

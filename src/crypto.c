@@ -6,6 +6,7 @@
  */
 #include "crypto.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,26 @@
 
 #define SEAL_VERSION 1
 
+/* Algorithms fetched once: OpenSSL 3 otherwise looks them up, under a lock,
+ * on every call made with EVP_sha1() and friends. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_sha1, *md_sha256, *md_sha512;
+static EVP_CIPHER *cipher_aes256gcm;
+
+static void fetch_algorithms(void)
+{
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+    cipher_aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *aes256gcm(void)
+{
+    pthread_once(&fetch_once, fetch_algorithms);
+    return cipher_aes256gcm != NULL ? cipher_aes256gcm : EVP_aes_256_gcm();
+}
+
 tg_status tg_random_bytes(uint8_t *out, size_t len)
 {
     if (len > INT32_MAX)
@@ -28,22 +49,25 @@ tg_status tg_random_bytes(uint8_t *out, size_t len)
     return RAND_bytes(out, (int)len) == 1 ? TG_OK : TG_ERR_INTERNAL;
 }
 
-void tg_sha256(uint8_t out[TG_SHA256_LEN], const void *data, size_t len)
-{
-    SHA256(data, len, out);
-}
 
 static const EVP_MD *hash_md(tg_hash_alg alg)
 {
+    pthread_once(&fetch_once, fetch_algorithms);
     switch (alg) {
     case TG_HASH_SHA1:
-        return EVP_sha1();
+        return md_sha1 != NULL ? md_sha1 : EVP_sha1();
     case TG_HASH_SHA256:
-        return EVP_sha256();
+        return md_sha256 != NULL ? md_sha256 : EVP_sha256();
     case TG_HASH_SHA512:
-        return EVP_sha512();
+        return md_sha512 != NULL ? md_sha512 : EVP_sha512();
     }
     return NULL;
+}
+
+void tg_sha256(uint8_t out[TG_SHA256_LEN], const void *data, size_t len)
+{
+    if (EVP_Digest(data, len, out, NULL, hash_md(TG_HASH_SHA256), NULL) != 1)
+        SHA256(data, len, out);
 }
 
 tg_status tg_hmac(uint8_t out[TG_HMAC_MAX_LEN], size_t *out_len, tg_hash_alg alg, const uint8_t *key,
@@ -87,7 +111,7 @@ tg_status tg_aead_seal(uint8_t *out, size_t *out_len, const uint8_t key[TG_AEAD_
     rc = TG_ERR_INTERNAL;
     if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
         goto out;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+    if (EVP_EncryptInit_ex(ctx, aes256gcm(), NULL, key, nonce) != 1)
         goto out;
     if (aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1)
         goto out;
@@ -121,7 +145,7 @@ tg_status tg_aead_open(uint8_t *out, size_t *out_len, const uint8_t key[TG_AEAD_
     memcpy(tag, ct + ct_len, sizeof tag);
     if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
         return TG_ERR_NOMEM;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+    if (EVP_DecryptInit_ex(ctx, aes256gcm(), NULL, key, nonce) != 1)
         goto out;
     if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1)
         goto out;
@@ -305,7 +329,7 @@ tg_status tg_es256_sign(uint8_t sig[TG_ES256_SIG_LEN], const tg_eckey *key, cons
 
     if (md == NULL)
         return TG_ERR_NOMEM;
-    if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1)
+    if (EVP_DigestSignInit(md, NULL, hash_md(TG_HASH_SHA256), NULL, key->pkey) != 1)
         goto out;
     if (EVP_DigestSign(md, der, &der_len, msg, msg_len) != 1)
         goto out;
@@ -343,7 +367,7 @@ tg_status tg_es256_verify(const tg_eckey *key, const void *msg, size_t msg_len, 
     }
     if ((der_len = i2d_ECDSA_SIG(es, &der)) <= 0)
         goto out;
-    if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1)
+    if (EVP_DigestVerifyInit(md, NULL, hash_md(TG_HASH_SHA256), NULL, key->pkey) != 1)
         goto out;
     if (EVP_DigestVerify(md, der, (size_t)der_len, msg, msg_len) == 1)
         rc = TG_OK;

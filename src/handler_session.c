@@ -134,9 +134,20 @@ static void user_agent(char *out, size_t cap, h2o_req_t *req)
     out[len] = '\0';
 }
 
+/* Refusals are capped per second (a flood must not become a log flood);
+ * successes and logouts are always logged. */
+static log_limiter refusal_log = LOG_LIMITER_INIT("login", 0);
+
+void handler_session_set_log_cap(unsigned refusals_per_second)
+{
+    refusal_log.per_second = refusals_per_second;
+}
+
 static void log_session(const char *event, const char *outcome, const char *merchant_id, const char *client,
                         const char *jti)
 {
+    if (refusal_log.per_second != 0 && strcmp(outcome, "ok") != 0 && !log_limiter_admit(&refusal_log))
+        return;
     log_event(LOG_INFO, event, "outcome", outcome, "merchant_id", merchant_id, "client", client, "jti", jti, NULL);
 }
 

@@ -35,6 +35,9 @@
 #define SESSION_LOGOUT_PATH "/api/v1/session/logout"
 #define SESSION_NBF_LEEWAY 60
 
+/* At most this many refused-login log lines a second (0: no cap); call before serving. */
+void handler_session_set_log_cap(unsigned refusals_per_second);
+
 /* Each handler always answers, possibly later (after a commit). */
 void handle_totp_generate(tg_loop *loop, h2o_req_t *req);
 void handle_session_verify(tg_loop *loop, h2o_req_t *req);

@@ -51,6 +51,26 @@ static void put_raw(char *buf, size_t *pos, size_t cap, const char *s)
     (void)jsonout_raw(buf, cap, pos, s);
 }
 
+int log_limiter_admit(log_limiter *l)
+{
+    long long now = (long long)time(NULL), window = atomic_load(&l->window);
+
+    if (now != window && atomic_compare_exchange_strong(&l->window, &window, now)) {
+        unsigned long dropped = atomic_exchange(&l->suppressed, 0);
+        atomic_store(&l->used, 0);
+        if (dropped > 0) {
+            char count[24];
+            snprintf(count, sizeof count, "%lu", dropped);
+            log_event(LOG_WARN, "log_suppressed", "of", l->event, "count", count, "hint",
+                      "more lines than the per-second cap; the count is exact", NULL);
+        }
+    }
+    if (atomic_fetch_add(&l->used, 1) < l->per_second)
+        return 1;
+    atomic_fetch_add(&l->suppressed, 1);
+    return 0;
+}
+
 void log_event(log_level level, const char *event, ...)
 {
     char buf[LINE_MAX_BYTES], ts[96];

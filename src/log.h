@@ -13,6 +13,8 @@
 #ifndef TG_LOG_H
 #define TG_LOG_H
 
+#include <stdatomic.h>
+
 typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 /* Sets the minimum level written; defaults to LOG_INFO. */
@@ -29,5 +31,24 @@ int log_enabled(log_level level);
  * ended by a NULL key.  A NULL value is written as null.
  */
 void log_event(log_level level, const char *event, ...);
+
+/*
+ * A cap on lines of one kind per second, so that a flood of refused
+ * requests does not become a flood of log lines.  Lines over the cap are
+ * counted and reported as one "log_suppressed" line when the next second
+ * starts.  Initialise with LOG_LIMITER_INIT(event, per_second).
+ */
+typedef struct log_limiter {
+    const char *event;
+    unsigned per_second;
+    _Atomic long long window; /* the second being counted */
+    _Atomic unsigned used;
+    _Atomic unsigned long suppressed;
+} log_limiter;
+
+#define LOG_LIMITER_INIT(event_, per_second_) {(event_), (per_second_), 0, 0, 0}
+
+/* 1 when a line may be written now, else 0 (and it is counted). */
+int log_limiter_admit(log_limiter *l);
 
 #endif

@@ -19,7 +19,7 @@ static const char usage[] =
     "        [--issuer ISS] [--introspect-token-file FILE] [--session-retention DURATION]\n"
     "        [--lockout-after N] [--throttle-attempts RATE] [--throttle-failures RATE]\n"
     "        [--trusted-proxy CIDR]... [--max-connections N] [--request-timeout DURATION]\n"
-    "        [--log-level LEVEL]\n"
+    "        [--log-level LEVEL] [--log-refusals N]\n"
     "                              serve the login, verify, introspect, logout and JWKS endpoints\n"
     "\n"
     "Merchants (onboarding):\n"
