@@ -132,8 +132,8 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("--session-retention takes a duration such as 7d");
             break;
         case 'O':
-            if (cli_parse_uint(optarg, 0, 1000, &cfg.lockout.after) != 0)
-                return cli_usage_error("--lockout-after takes 0 (off) to 1000 failed codes");
+            if (cli_parse_uint(optarg, 0, 1000000, &cfg.lockout.after) != 0)
+                return cli_usage_error("--lockout-after takes 0 (off) to 1000000 failed codes");
             break;
         case 'A':
             if (throttle_parse_rate(optarg, &cfg.throttle_attempts) != 0)

@@ -92,6 +92,7 @@ static void pending_submit(pending_write *p)
     guard->pending = p;
     p->guard = guard;
     p->loop->inflight++;
+    server_flush_deferred(p->loop, 1); /* this loop's earlier failures are decided first */
     writer_submit(p->loop->app->writer, &p->job);
 }
 
@@ -253,10 +254,13 @@ static void free_job(writer_job *job)
 
 /* Counts a failed code of m in the store, without waiting for the commit:
  * the 401 goes out at once, as it does for an unknown key, so the two
- * cannot be told apart by their timing.  The count is exact all the same:
- * the writer applies failures and logins in order, in its transactions. */
-static void count_failure(const tg_app *app, const merchant *m, int64_t now)
+ * cannot be told apart by their timing (the count reaches the writer within
+ * SERVER_FAILURE_FLUSH_MS, see server_defer_write).  The count is exact all
+ * the same: the writer applies failures and logins in order, in its
+ * transactions. */
+static void count_failure(tg_loop *loop, const merchant *m, int64_t now)
 {
+    const tg_app *app = loop->app;
     writer_job *job;
 
     /* lockout off: nothing to count, and no store write for a refusal */
@@ -267,7 +271,7 @@ static void count_failure(const tg_app *app, const merchant *m, int64_t now)
     job->write.issued_at = now;
     job->write.lockout = app->cfg->lockout;
     job->done = free_job;
-    writer_submit(app->writer, job);
+    server_defer_write(loop, job);
 }
 
 /*
@@ -351,7 +355,7 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
         if (have_who)
             throttle_failed(app->throttle, &who, monotonic_seconds());
         if (found != NULL && rc == TG_ERR_INVALID_CREDENTIALS)
-            count_failure(app, found, now);
+            count_failure(loop, found, now);
         goto out;
     }
     if (!m.enabled) {

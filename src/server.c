@@ -292,6 +292,35 @@ static void loop_dispose(tg_loop *loop)
     tokcache_dispose(&loop->tokens);
 }
 
+void server_defer_write(tg_loop *loop, writer_job *job)
+{
+    job->next = NULL;
+    if (loop->failures_tail != NULL) {
+        loop->failures_tail->next = job;
+    } else {
+        loop->failures_head = job;
+        loop->failures_since_ms = now_ms();
+    }
+    loop->failures_tail = job;
+}
+
+/*
+ * Hands queued failure counts to the writer, at most every
+ * SERVER_FAILURE_FLUSH_MS (or at once when force is set).  Why deferred: a
+ * wrong code must be answered exactly like an unknown key, and waking the
+ * writer from the request, or the writer's work right after it, would make
+ * wrong codes measurably slower; handed over in bulk, the writer's work
+ * falls on whatever requests are in flight, of either kind.  Order is kept,
+ * and the writer still decides every lock before any later login.
+ */
+void server_flush_deferred(tg_loop *loop, int force)
+{
+    if (loop->failures_head == NULL || (!force && now_ms() - loop->failures_since_ms < SERVER_FAILURE_FLUSH_MS))
+        return;
+    writer_submit_chain(loop->app->writer, loop->failures_head, loop->failures_tail);
+    loop->failures_head = loop->failures_tail = NULL;
+}
+
 static int loop_idle(tg_loop *loop)
 {
     return loop->inflight == 0 && h2o_linklist_is_empty(&loop->ctx.http1._conns);
@@ -311,8 +340,11 @@ static void *loop_main(void *arg)
         loop_dispose(loop);
         return NULL;
     }
-    while (!atomic_load(&stopping))
-        h2o_evloop_run(loop->ctx.loop, LOOP_TICK_MS);
+    while (!atomic_load(&stopping)) {
+        h2o_evloop_run(loop->ctx.loop, loop->failures_head != NULL ? SERVER_FAILURE_FLUSH_MS : LOOP_TICK_MS);
+        server_flush_deferred(loop, 0);
+    }
+    server_flush_deferred(loop, 1);
     /* stop accepting, ask connections to close once their answer is out,
      * and let answers that wait on the writer go out */
     h2o_socket_read_stop(loop->listener);

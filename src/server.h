@@ -93,6 +93,8 @@ typedef struct tg_loop {
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
     char known_merchant_id[MERCHANT_ID_MAX + 1]; /* any merchant id, for balance_lookup() */
+    writer_job *failures_head, *failures_tail;    /* failed codes not yet handed to the writer */
+    int64_t failures_since_ms;                    /* when the oldest of them was queued */
     uint8_t absent_key_hash[TG_SHA256_LEN];       /* a key hash no merchant has */
     int thread_started;
     h2o_globalconf_t *config;  /* for loop_init on the loop's thread */
@@ -104,6 +106,17 @@ typedef struct tg_loop {
 
 /* Serves until SIGINT or SIGTERM, then drains and returns. */
 tg_status server_run(const server_config *cfg);
+
+/* Queues a failed-code count for the writer; the loop hands the queue over
+ * every SERVER_FAILURE_FLUSH_MS (see server.c).  Loop thread only. */
+void server_defer_write(tg_loop *loop, writer_job *job);
+
+#define SERVER_FAILURE_FLUSH_MS 5
+
+/* Hands the queued counts to the writer if the oldest is SERVER_FAILURE_FLUSH_MS
+ * old, or at once with force (before a login, so that the writer sees this
+ * loop's failures first).  Loop thread only. */
+void server_flush_deferred(tg_loop *loop, int force);
 
 /* Posts msg to loop's thread; safe from any thread. */
 void server_post(tg_loop *loop, loop_message *msg);

@@ -268,17 +268,28 @@ out:
     return rc;
 }
 
-/* Reads back a pragma to check that a setting took effect. */
+/* Runs a pragma and reads its answer back.  Some pragmas answer SQLITE_BUSY
+ * without calling the busy handler while another process opens or
+ * checkpoints the database: retry those for up to BUSY_TIMEOUT_MS. */
 static tg_status pragma_text(sqlite_store *ss, const char *sql, char *out, size_t cap)
 {
     sqlite3_stmt *st = NULL;
     tg_status rc = TG_ERR_STORE_UNAVAILABLE;
+    int src = SQLITE_ERROR;
 
-    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-        rc = TG_OK;
+    for (int waited_ms = 0; waited_ms <= BUSY_TIMEOUT_MS; waited_ms += 10) {
+        if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+            rc = TG_OK;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == TG_OK || (src & 0xff) != SQLITE_BUSY)
+            break;
+        sqlite3_sleep(10);
     }
-    sqlite3_finalize(st);
+    if (rc != TG_OK)
+        log_event(LOG_ERROR, "store_pragma_failed", "sql", sql, "error", sqlite3_errmsg(ss->db), NULL);
     return rc;
 }
 
@@ -288,7 +299,10 @@ static tg_status configure(sqlite_store *ss)
     tg_status rc;
 
     sqlite3_busy_timeout(ss->db, BUSY_TIMEOUT_MS);
-    if ((rc = pragma_text(ss, "PRAGMA journal_mode = WAL", value, sizeof value)) != TG_OK)
+    /* switching needs an exclusive moment: only ask when not yet in WAL */
+    if ((rc = pragma_text(ss, "PRAGMA journal_mode", value, sizeof value)) != TG_OK)
+        return rc;
+    if (strcmp(value, "wal") != 0 && (rc = pragma_text(ss, "PRAGMA journal_mode = WAL", value, sizeof value)) != TG_OK)
         return rc;
     if (strcmp(value, "wal") != 0) {
         log_event(LOG_ERROR, "store_not_wal", "journal_mode", value, NULL);

@@ -90,6 +90,19 @@ void writer_submit(writer *w, writer_job *job)
     pthread_mutex_unlock(&w->lock);
 }
 
+void writer_submit_chain(writer *w, writer_job *head, writer_job *tail)
+{
+    tail->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->tail != NULL)
+        w->tail->next = head;
+    else
+        w->head = head;
+    w->tail = tail;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
 void writer_stop(writer *w)
 {
     if (w == NULL)

@@ -41,6 +41,9 @@ tg_status writer_start(writer **out, store *s);
 
 void writer_submit(writer *w, writer_job *job);
 
+/* Submits the jobs linked through their next fields, head to tail, at once. */
+void writer_submit_chain(writer *w, writer_job *head, writer_job *tail);
+
 /* Commits what is queued, stops the thread, closes the store and frees w.
  * writer_stop(NULL) does nothing. */
 void writer_stop(writer *w);
