@@ -66,6 +66,21 @@ int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     return 0;
 }
 
+int cli_open_data(const char *data_dir, vault *v, store **s)
+{
+    tg_status rc;
+
+    if ((rc = data_dir_ensure(data_dir)) != TG_OK)
+        return cli_fail(data_dir, rc);
+    if (v != NULL && (rc = vault_open(v, data_dir)) != TG_OK)
+        return cli_fail("master key", rc);
+    if ((rc = store_open(s, data_dir)) != TG_OK) {
+        vault_close(v);
+        return cli_fail("store", rc);
+    }
+    return 0;
+}
+
 int cli_fail(const char *what, tg_status rc)
 {
     fprintf(stderr, "totpgate: %s: %s\n", what, tg_status_str(rc));

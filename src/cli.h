@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "status.h"
+#include "store.h"
+#include "vault.h"
 
 #define CLI_DEFAULT_DATA_DIR "data"
 
@@ -22,6 +24,10 @@ int cli_parse_duration(const char *s, int64_t *seconds);
 
 /* Parses a decimal unsigned in [min, max]; 0 on success. */
 int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Creates data_dir if needed and opens its master key (when v is not NULL)
+ * and its store.  Returns 0, or prints why and returns 1 (nothing left open). */
+int cli_open_data(const char *data_dir, vault *v, store **s);
 
 /* Prints "totpgate: <what>: <status>" to stderr; returns 1. */
 int cli_fail(const char *what, tg_status rc);

@@ -33,14 +33,8 @@ static int keys_public(int argc, char **argv)
             return cli_usage_error("keys public takes [--jwk] [--data DIR]");
     }
     memset(&kr, 0, sizeof kr);
-    if ((rc = data_dir_ensure(data_dir)) != TG_OK)
-        return cli_fail(data_dir, rc);
-    if ((rc = vault_open(&v, data_dir)) != TG_OK)
-        return cli_fail("master key", rc);
-    if ((rc = store_open(&s, data_dir)) != TG_OK) {
-        cli_fail("store", rc);
-        goto out;
-    }
+    if (cli_open_data(data_dir, &v, &s) != 0)
+        return 1;
     if ((rc = keyring_load(&kr, s, &v, 1, clock_now())) != TG_OK) {
         cli_fail("signing key", rc);
         goto out;
@@ -168,14 +162,8 @@ static int keys_rotate(int argc, char **argv)
         return ret;
     ret = 1;
     memset(&kr, 0, sizeof kr);
-    if ((rc = data_dir_ensure(data_dir)) != TG_OK)
-        return cli_fail(data_dir, rc);
-    if ((rc = vault_open(&v, data_dir)) != TG_OK)
-        return cli_fail("master key", rc);
-    if ((rc = store_open(&s, data_dir)) != TG_OK) {
-        cli_fail("store", rc);
-        goto out;
-    }
+    if (cli_open_data(data_dir, &v, &s) != 0)
+        return 1;
     /* a first key must exist to be retired; then the new one takes over */
     if ((rc = keyring_load(&kr, s, &v, 1, clock_now())) != TG_OK || (rc = keyring_rotate(kid, s, &v, clock_now())) != TG_OK) {
         cli_fail("keys rotate", rc);

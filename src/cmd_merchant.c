@@ -96,21 +96,6 @@ static int parse_opts(merchant_opts *o, int argc, char **argv, int *first_arg)
     return 0;
 }
 
-static int open_data(const char *data_dir, vault *v, store **s)
-{
-    tg_status rc;
-
-    if ((rc = data_dir_ensure(data_dir)) != TG_OK)
-        return cli_fail(data_dir, rc);
-    if (v != NULL && (rc = vault_open(v, data_dir)) != TG_OK)
-        return cli_fail("master key", rc);
-    if ((rc = store_open(s, data_dir)) != TG_OK) {
-        vault_close(v);
-        return cli_fail("store", rc);
-    }
-    return 0;
-}
-
 static void print_credentials(const merchant *m, const credentials *cr, const merchant_opts *o)
 {
     if (o->json) {
@@ -181,7 +166,7 @@ static int merchant_add(int argc, char **argv)
         return cli_usage_error("--name must be 1-100 bytes of UTF-8 without ':' or control characters");
     if (merchant_check_label(o.issuer, MERCHANT_ISSUER_MAX) != TG_OK)
         return cli_usage_error("--issuer must be 1-100 bytes of UTF-8 without ':' or control characters");
-    if ((ret = open_data(o.data_dir, &v, &s)) != 0)
+    if ((ret = cli_open_data(o.data_dir, &v, &s)) != 0)
         return ret;
     ret = 1;
     memset(&m, 0, sizeof m);
@@ -266,7 +251,7 @@ static int merchant_list(int argc, char **argv)
         return ret;
     if (first != argc)
         return cli_usage_error("merchant list takes no positional arguments");
-    if ((ret = open_data(o.data_dir, NULL, &s)) != 0)
+    if ((ret = cli_open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
     if (o.json)
         arr = json_array();
@@ -308,7 +293,7 @@ static int merchant_show(int argc, char **argv)
     int ret;
     tg_status rc;
 
-    if ((ret = opts_with_id(&o, &id, argc, argv, "show")) != 0 || (ret = open_data(o.data_dir, NULL, &s)) != 0)
+    if ((ret = opts_with_id(&o, &id, argc, argv, "show")) != 0 || (ret = cli_open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
     rc = s->ops->merchant_get(s, id, &m);
     store_close(s);
@@ -347,7 +332,7 @@ static int merchant_set_enabled(int argc, char **argv, int enabled)
     tg_status rc;
 
     if ((ret = opts_with_id(&o, &id, argc, argv, enabled ? "enable" : "disable")) != 0 ||
-        (ret = open_data(o.data_dir, NULL, &s)) != 0)
+        (ret = cli_open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
     rc = s->ops->merchant_set_enabled(s, id, enabled, clock_now());
     store_close(s);
@@ -365,7 +350,7 @@ static int merchant_unlock(int argc, char **argv)
     int ret;
     tg_status rc;
 
-    if ((ret = opts_with_id(&o, &id, argc, argv, "unlock")) != 0 || (ret = open_data(o.data_dir, NULL, &s)) != 0)
+    if ((ret = opts_with_id(&o, &id, argc, argv, "unlock")) != 0 || (ret = cli_open_data(o.data_dir, NULL, &s)) != 0)
         return ret;
     rc = s->ops->merchant_unlock(s, id);
     store_close(s);
@@ -387,7 +372,7 @@ static int merchant_rotate_secret(int argc, char **argv)
     tg_status rc;
 
     if ((ret = opts_with_id(&o, &id, argc, argv, "rotate-secret")) != 0 ||
-        (ret = open_data(o.data_dir, &v, &s)) != 0)
+        (ret = cli_open_data(o.data_dir, &v, &s)) != 0)
         return ret;
     ret = 1;
     memset(&cr, 0, sizeof cr);
@@ -499,7 +484,7 @@ static int merchant_import(int argc, char **argv)
         fprintf(stderr, "totpgate: %s: cannot open\n", argv[first]);
         return 1;
     }
-    if ((ret = open_data(o.data_dir, &v, &s)) != 0) {
+    if ((ret = cli_open_data(o.data_dir, &v, &s)) != 0) {
         fclose(ic.in);
         return ret;
     }

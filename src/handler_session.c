@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "jsonout.h"
+#include "hex.h"
 #include "log.h"
 #include "login.h"
 #include "merchant.h"
@@ -497,16 +498,6 @@ void handle_session_verify(tg_loop *loop, h2o_req_t *req)
 
 /* ---- introspection (RFC 7662) ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /*
  * Finds parameter name in an application/x-www-form-urlencoded body and
@@ -531,7 +522,7 @@ static int form_param(char *out, size_t cap, size_t *out_len, const char *body, 
                     int hi, lo;
                     if (k + 2 >= end)
                         return -1;
-                    if ((hi = hexval(body[k + 1])) < 0 || (lo = hexval(body[k + 2])) < 0)
+                    if ((hi = hex_value(body[k + 1])) < 0 || (lo = hex_value(body[k + 2])) < 0)
                         return -1;
                     c = (char)(hi << 4 | lo);
                     k += 2;

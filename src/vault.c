@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
 
 #define KEY_HEX_LEN (2 * TG_AEAD_KEY_LEN)
@@ -27,16 +28,6 @@ tg_status data_dir_ensure(const char *data_dir)
     return TG_ERR_IO;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static tg_status read_key_file(vault *v, const char *path)
 {
@@ -58,7 +49,7 @@ static tg_status read_key_file(vault *v, const char *path)
     if (n != KEY_HEX_LEN)
         goto out;
     for (size_t i = 0; i < TG_AEAD_KEY_LEN; i++) {
-        int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+        int hi = hex_value(buf[2 * i]), lo = hex_value(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             goto out;
         v->key[i] = (uint8_t)(hi << 4 | lo);
