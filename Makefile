@@ -121,7 +121,7 @@ bench:
 	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) bench/run $(BENCH_ARGS)
 
 # ThreadSanitizer: the unit tests and the concurrency tests against a TSan server.
-TSAN_TESTS ?= tests/integration/test_concurrency.py
+TSAN_TESTS ?= tests/integration/test_concurrency.py tests/integration/test_abuse.py -k "parallel or simultaneous"
 test-tsan: deps-test
 	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build-tsan build-tsan/totpgate build-tsan/unit-tests
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" build-tsan/unit-tests
