@@ -4,7 +4,6 @@
  * A revocation is committed before the command returns; running servers of
  * the same store pick it up within a second (watcher.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,37 +22,50 @@ typedef struct session_opts {
     int first_arg;
 } session_opts;
 
+/*
+ * Options are long-only and parsed by hand: a jti is base64url and may
+ * begin with '-' ("-dQmx..."), which getopt would take for an option.
+ * Anything that is not one of the options below is a positional argument;
+ * "--" ends the options.  Positional arguments are moved to the end of argv,
+ * from o->first_arg on.
+ */
 static int parse_opts(session_opts *o, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"merchant", required_argument, NULL, 'm'},
-        {"active", no_argument, NULL, 'a'},     {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+    char *positional[8];
+    int npos = 0, only_positional = 0;
 
     memset(o, 0, sizeof *o);
     o->data_dir = cli_default_data_dir();
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->data_dir = optarg;
-            break;
-        case 'm':
-            o->merchant_id = optarg;
-            break;
-        case 'a':
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_positional && strcmp(a, "--") == 0) {
+            only_positional = 1;
+        } else if (!only_positional && (strcmp(a, "--data") == 0 || strcmp(a, "--merchant") == 0)) {
+            if (i + 1 >= argc)
+                return cli_usage_error("session: option needs a value");
+            if (a[2] == 'd')
+                o->data_dir = argv[++i];
+            else
+                o->merchant_id = argv[++i];
+        } else if (!only_positional && strncmp(a, "--data=", 7) == 0) {
+            o->data_dir = a + 7;
+        } else if (!only_positional && strncmp(a, "--merchant=", 11) == 0) {
+            o->merchant_id = a + 11;
+        } else if (!only_positional && strcmp(a, "--active") == 0) {
             o->active_only = 1;
-            break;
-        case 'j':
+        } else if (!only_positional && strcmp(a, "--json") == 0) {
             o->json = 1;
-            break;
-        default:
+        } else if (!only_positional && strncmp(a, "--", 2) == 0) {
             return cli_usage_error("session: unknown option");
+        } else {
+            if (npos == (int)(sizeof positional / sizeof positional[0]))
+                return cli_usage_error("session: too many arguments");
+            positional[npos++] = argv[i];
         }
     }
-    o->first_arg = optind;
+    o->first_arg = argc - npos;
+    for (int k = 0; k < npos; k++)
+        argv[o->first_arg + k] = positional[k];
     return 0;
 }
 
@@ -107,8 +119,8 @@ static int session_list(int argc, char **argv)
         return ret;
     if (o.first_arg != argc)
         return cli_usage_error("session list takes [--merchant ID] [--active] [--json]");
-    if ((rc = store_open(&s, o.data_dir)) != TG_OK)
-        return cli_fail("store", rc);
+    if (cli_open_data(o.data_dir, NULL, &s) != 0)
+        return 1;
     if (o.json)
         ctx.arr = json_array();
     else
@@ -135,8 +147,8 @@ static int session_revoke(int argc, char **argv)
         return ret;
     if ((o.merchant_id == NULL) == (o.first_arg + 1 != argc) || o.first_arg + 1 < argc)
         return cli_usage_error("session revoke takes a JTI, or --merchant ID");
-    if ((rc = store_open(&s, o.data_dir)) != TG_OK)
-        return cli_fail("store", rc);
+    if (cli_open_data(o.data_dir, NULL, &s) != 0)
+        return 1;
     if (o.merchant_id != NULL) {
         rc = s->ops->session_revoke_merchant(s, o.merchant_id, clock_now(), &count);
         if (rc == TG_OK)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import jwt
 import pytest
 
-from conftest import (add_merchant, b64url, b64url_decode, code_at, db_query, header, jwt_parts, remember, run_cli,
+from conftest import (add_merchant, b64url, b64url_decode, code_at, db_path, db_query, header, jwt_parts, remember, run_cli,
                       run_cli_json, session_rows, wait_for_step_margin)
 from session_helpers import (INVALID_TOKEN, JWKS_PATH, foreign_key, forged_claims, hmac_token, introspect,
                              login_token, login_tokens, logout, none_token, poll, server_pem, sign_es256,
@@ -754,3 +754,24 @@ def test_purge_expired_sessions_on_start(make_server, data_dir):
     srv = make_server(args=["--session-retention", "1s"])
     assert poll(lambda: jtis() == {live_jti}, 1.0) is not None, jtis()
     assert any(e.get("event") == "purged" for e in srv.events(this_run=True))
+
+
+def test_session_revoke_jti_beginning_with_dash(data_dir):
+    """A jti is base64url and one in 64 begins with '-': `session revoke
+    -dQm...` must take it as the jti, not as an option (it once failed with
+    "invalid option -- 'd'"), before or after --data, and after "--"."""
+    import sqlite3
+    m = add_merchant(data_dir)
+    jtis = ["-dQmxJ_KD04zJQEA2Tf2Gw", "-aaaaaaaaaaaaaaaaaaaaa", "--bbbbbbbbbbbbbbbbbbbb"]
+    with sqlite3.connect(db_path(data_dir)) as db:
+        for jti in jtis:
+            db.execute("INSERT INTO sessions (jti, merchant_id, kid, issued_at, expires_at, client_addr, user_agent)"
+                       " VALUES (?, ?, 'k', 1, 4102444800, '127.0.0.1', 'test')", (jti, m["merchant_id"]))
+    out = run_cli(["session", "revoke", jtis[0]], data_dir).stdout
+    assert jtis[0] in out and "revoked" in out
+    out = run_cli(["session", "revoke", "--data", str(data_dir), jtis[1]]).stdout
+    assert jtis[1] in out
+    out = run_cli(["session", "revoke", "--data", str(data_dir), "--", jtis[2]]).stdout
+    assert jtis[2] in out
+    states = {s["jti"]: s["state"] for s in run_cli_json(["session", "list", "--json"], data_dir)}
+    assert all(states[j] == "revoked" for j in jtis), states
