@@ -29,6 +29,7 @@
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
 #define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
+#define READ_SNAPSHOT_MS 2       /* the oldest data a loop's merchant look-up may see */
 
 static atomic_int stopping;
 
@@ -260,6 +261,7 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
     if ((rc = tg_random_bytes(loop->absent_key_hash, sizeof loop->absent_key_hash)) != TG_OK)
         return rc;
     (void)loop->reader->ops->merchant_list(loop->reader, remember_first_merchant, loop);
+    loop->reader->ops->read_snapshot(loop->reader, READ_SNAPSHOT_MS);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = config->hosts;
@@ -343,6 +345,7 @@ static void *loop_main(void *arg)
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(loop->ctx.loop, loop->failures_head != NULL ? SERVER_FAILURE_FLUSH_MS : LOOP_TICK_MS);
         server_flush_deferred(loop, 0);
+        loop->reader->ops->read_release(loop->reader); /* never wait holding a snapshot */
     }
     server_flush_deferred(loop, 1);
     /* stop accepting, ask connections to close once their answer is out,

@@ -129,6 +129,16 @@ typedef struct store_ops {
     /* TG_ERR_NOT_FOUND when absent */
     tg_status (*merchant_get)(store *s, const char *id, merchant *out);
     tg_status (*merchant_find_by_key_hash)(store *s, const uint8_t hash[TG_SHA256_LEN], merchant *out);
+    /*
+     * Lets merchant_get and merchant_find_by_key_hash share one read
+     * snapshot for up to max_age_ms (0, the default: each read sees the
+     * latest commit).  For event loops, which read on every request and can
+     * take data a few milliseconds old: the writer's conditional updates
+     * still decide logins and locks.  read_release ends the snapshot (call it
+     * before the thread waits, so that checkpoints are not held back).
+     */
+    void (*read_snapshot)(store *s, unsigned max_age_ms);
+    void (*read_release)(store *s);
     /* calls each for every merchant in creation order; stops at the first error it returns */
     tg_status (*merchant_list)(store *s, store_merchant_each_fn each, void *ctx);
     /* disabling also revokes the merchant's live sessions at now, in the same transaction */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -49,6 +50,8 @@ enum stmt_id {
     ST_SESSION_LIST,
     ST_PURGE_SESSIONS,
     ST_PURGE_REVOCATIONS,
+    ST_BEGIN_READ,
+    ST_END_READ,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -102,6 +105,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?",
     [ST_PURGE_REVOCATIONS] = "DELETE FROM revocations WHERE expires_at < ?",
     /* prepared once: every write of a batch runs under its own savepoint */
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_END_READ] = "COMMIT",
     [ST_SAVEPOINT] = "SAVEPOINT write_one",
     [ST_RELEASE] = "RELEASE write_one",
     [ST_ROLLBACK_TO] = "ROLLBACK TO write_one",
@@ -163,6 +168,9 @@ typedef struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     const char *fault_file; /* test-only fault injection, see the file comment */
+    unsigned snapshot_ms;   /* read_snapshot(): 0 = off */
+    int in_snapshot;
+    int64_t snapshot_started_ms;
 } sqlite_store;
 
 static sqlite_store *self_of(store *s)
@@ -327,6 +335,8 @@ static void sqlite_close(store *s)
 {
     sqlite_store *ss = self_of(s);
 
+    if (ss->in_snapshot)
+        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(ss->stmt[i]);
     sqlite3_close(ss->db);
@@ -469,10 +479,61 @@ fail:
     return rc;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sqlite_read_release(store *s)
+{
+    sqlite_store *ss = self_of(s);
+
+    if (ss->in_snapshot) {
+        sqlite3_stmt *st = stmt_get(ss, ST_END_READ);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+        ss->in_snapshot = 0;
+    }
+}
+
+static void sqlite_read_snapshot(store *s, unsigned max_age_ms)
+{
+    sqlite_read_release(s);
+    self_of(s)->snapshot_ms = max_age_ms;
+}
+
+/* Before a merchant read: join the current snapshot, or start a new one.
+ * One read transaction instead of one per statement saves SQLite's WAL
+ * read-lock calls (two fcntl each) on every look-up. */
+static void snapshot_enter(sqlite_store *ss)
+{
+    int64_t now;
+
+    if (ss->snapshot_ms == 0)
+        return;
+    now = monotonic_ms();
+    if (ss->in_snapshot && now - ss->snapshot_started_ms > (int64_t)ss->snapshot_ms)
+        sqlite_read_release(&ss->base);
+    if (!ss->in_snapshot && sqlite3_get_autocommit(ss->db)) {
+        sqlite3_stmt *st = stmt_get(ss, ST_BEGIN_READ);
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            ss->in_snapshot = 1;
+            ss->snapshot_started_ms = now;
+        }
+        sqlite3_reset(st);
+    }
+}
+
 static tg_status sqlite_merchant_get(store *s, const char *id, merchant *out)
 {
     sqlite_store *ss = self_of(s);
-    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_GET);
+    sqlite3_stmt *st;
+
+    snapshot_enter(ss);
+    st = stmt_get(ss, ST_MERCHANT_GET);
 
     bind_text(st, 1, id);
     return select_merchant(ss, st, out);
@@ -481,7 +542,10 @@ static tg_status sqlite_merchant_get(store *s, const char *id, merchant *out)
 static tg_status sqlite_merchant_find_by_key_hash(store *s, const uint8_t hash[TG_SHA256_LEN], merchant *out)
 {
     sqlite_store *ss = self_of(s);
-    sqlite3_stmt *st = stmt_get(ss, ST_MERCHANT_BY_KEY);
+    sqlite3_stmt *st;
+
+    snapshot_enter(ss);
+    st = stmt_get(ss, ST_MERCHANT_BY_KEY);
 
     sqlite3_bind_blob(st, 1, hash, TG_SHA256_LEN, SQLITE_STATIC);
     return select_merchant(ss, st, out);
@@ -989,6 +1053,8 @@ static const store_ops sqlite_ops = {
     .merchant_import = sqlite_merchant_import,
     .merchant_get = sqlite_merchant_get,
     .merchant_find_by_key_hash = sqlite_merchant_find_by_key_hash,
+    .read_snapshot = sqlite_read_snapshot,
+    .read_release = sqlite_read_release,
     .merchant_list = sqlite_merchant_list,
     .merchant_set_enabled = sqlite_merchant_set_enabled,
     .merchant_set_secret = sqlite_merchant_set_secret,

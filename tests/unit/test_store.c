@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "merchant.h"
@@ -562,6 +563,50 @@ static void store_conformance(store *s, store_fixture *f)
     store_close(s);
 }
 
+/* read_snapshot: look-ups of one handle share a snapshot until it is
+ * released or older than its max age; with 0 every read sees the latest commit. */
+static void read_snapshot_conformance(store_fixture *f)
+{
+    store *r = NULL, *w = NULL;
+    merchant x, y, z, out;
+    struct timespec pause = {0, 20 * 1000 * 1000};
+
+    CHECK(f->open(f, &r) == TG_OK && f->open(f, &w) == TG_OK);
+    if (r == NULL || w == NULL)
+        goto out;
+    make_merchant(&x, 21, 5000);
+    make_merchant(&y, 22, 5001);
+    make_merchant(&z, 23, 5002);
+
+    r->ops->read_snapshot(r, 60000);
+    CHECK(r->ops->merchant_find_by_key_hash(r, x.api_key_hash, &out) == TG_ERR_NOT_FOUND); /* snapshot taken */
+    CHECK(w->ops->merchant_insert(w, &x) == TG_OK);
+    CHECK(r->ops->merchant_find_by_key_hash(r, x.api_key_hash, &out) == TG_ERR_NOT_FOUND); /* still the old one */
+    CHECK(r->ops->merchant_get(r, x.id, &out) == TG_ERR_NOT_FOUND);
+    r->ops->read_release(r);
+    CHECK(r->ops->merchant_find_by_key_hash(r, x.api_key_hash, &out) == TG_OK && merchant_eq(&out, &x));
+
+    r->ops->read_snapshot(r, 1); /* a snapshot older than 1 ms is renewed by the next read */
+    CHECK(r->ops->merchant_get(r, x.id, &out) == TG_OK);
+    CHECK(w->ops->merchant_insert(w, &y) == TG_OK);
+    nanosleep(&pause, NULL);
+    CHECK(r->ops->merchant_get(r, y.id, &out) == TG_OK && merchant_eq(&out, &y));
+
+    r->ops->read_snapshot(r, 0); /* off: every read sees the latest commit */
+    CHECK(w->ops->merchant_insert(w, &z) == TG_OK);
+    CHECK(r->ops->merchant_find_by_key_hash(r, z.api_key_hash, &out) == TG_OK && merchant_eq(&out, &z));
+    /* a snapshot left open does not stop the writer */
+    r->ops->read_snapshot(r, 60000);
+    CHECK(r->ops->merchant_get(r, z.id, &out) == TG_OK);
+    CHECK(w->ops->merchant_set_enabled(w, z.id, 0, 6000) == TG_OK);
+    CHECK(r->ops->merchant_get(r, z.id, &out) == TG_OK && out.enabled); /* the snapshot's view */
+    r->ops->read_release(r);
+    CHECK(r->ops->merchant_get(r, z.id, &out) == TG_OK && !out.enabled);
+out:
+    store_close(r);
+    store_close(w);
+}
+
 /* ---- the SQLite backend ---- */
 
 static tg_status sqlite_fixture_open(store_fixture *f, store **out)
@@ -607,6 +652,7 @@ void test_store(void)
     if (s != NULL) {
         CHECK_STR(s->ops->name, "sqlite");
         store_conformance(s, &f);
+        read_snapshot_conformance(&f);
     }
     store_close(NULL); /* does nothing */
     remove_dir(f.dir);
