@@ -48,7 +48,7 @@ void handle_jwks(tg_loop *loop, h2o_req_t *req)
     if (i >= 0 && etag_matches(req->headers.entries[i].value.base, req->headers.entries[i].value.len, etag)) {
         req->res.status = 304;
         req->res.reason = "Not Modified";
-        h2o_send_inline(req, "", 0);
+        server_send_body(req, NULL, 0);
         return;
     }
     req->res.status = 200;
@@ -56,5 +56,5 @@ void handle_jwks(tg_loop *loop, h2o_req_t *req)
     req->res.content_length = body.len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/jwk-set+json"));
-    h2o_send_inline(req, body.base, body.len);
+    server_send_body(req, body.base, body.len);
 }

@@ -49,6 +49,18 @@ static const route routes[] = {
 
 /* ---- responses ---- */
 
+void server_send_body(h2o_req_t *req, const char *body, size_t len)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+
+    if (len != 0) {
+        h2o_send_inline(req, body, len);
+        return;
+    }
+    h2o_start_response(req, &generator);
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
 void server_send_json(h2o_req_t *req, int status, const char *reason, const char *body, size_t len)
 {
     req->res.status = status;
@@ -56,7 +68,7 @@ void server_send_json(h2o_req_t *req, int status, const char *reason, const char
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     req->res.content_length = len;
-    h2o_send_inline(req, body, len);
+    server_send_body(req, body, len);
 }
 
 void server_send_empty(h2o_req_t *req, int status, const char *reason)
@@ -65,7 +77,7 @@ void server_send_empty(h2o_req_t *req, int status, const char *reason)
     req->res.reason = reason;
     req->res.content_length = 0;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, "", 0);
+    server_send_body(req, NULL, 0);
 }
 
 void server_send_error(h2o_req_t *req, tg_status rc, const char *message)

@@ -121,6 +121,13 @@ void server_flush_deferred(tg_loop *loop, int force);
 /* Posts msg to loop's thread; safe from any thread. */
 void server_post(tg_loop *loop, loop_message *msg);
 
+/* Sends the response prepared in req->res with body (copied; len 0 for none)
+ * as its whole content.  An empty body is sent as no buffer at all: given a
+ * zero-length buffer, libh2o 2.2.5 writes the headers, then waits for the
+ * socket to be writable to write the empty buffer (two more epoll_ctl calls,
+ * one more writev and one more loop turn per response). */
+void server_send_body(h2o_req_t *req, const char *body, size_t len);
+
 /* Sends a JSON body with status; adds Content-Type and Cache-Control: no-store. */
 void server_send_json(h2o_req_t *req, int status, const char *reason, const char *body, size_t len);
 

@@ -108,3 +108,71 @@ def test_failed_start_logs_json_lines_only(make_server, tmp_path):
     assert any(e.get("event") == "data_dir_failed" for e in srv.events())
     for line in srv.log_lines():
         assert isinstance(json.loads(line), dict), line
+
+
+def _strace_attach(pid, out_path):
+    """strace -f attached to pid, tracing writev and epoll_ctl; None without strace or ptrace."""
+    import shutil
+    import subprocess
+    strace = shutil.which("strace")
+    if strace is None:
+        return None
+    proc = subprocess.Popen([strace, "-f", "-e", "trace=writev,epoll_ctl", "-o", out_path, "-p", str(pid)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    seen = b""
+    while time.monotonic() < deadline and seen.count(b"attached") < 1:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    if b"attached" not in seen:
+        proc.kill()
+        proc.wait()
+        return None
+    time.sleep(0.3)  # every thread attached
+    return proc
+
+
+def test_keep_alive_answers_take_one_write_each(server, data_dir):
+    """Every answer on a keep-alive connection, with or without a body, is one writev and costs no epoll_ctl.
+
+    libh2o 2.2.5 given a zero-length body buffer writes the headers, then asks epoll for writability, writes
+    the empty buffer and asks for readability again: three more system calls for every empty answer (the
+    verify endpoint's 200 and 401, a JWKS 304), which is the whole gap to nginx on the verify path."""
+    import pytest
+    import signal
+    m = add_merchant(data_dir)
+    status, body, _ = server.login(m["api_key"], code_at(m, time.time()))
+    assert status == 200
+    token = body["AccessToken"]
+    trace = os.path.join(str(data_dir), "strace.out")
+    tracer = _strace_attach(server.proc.pid, trace)
+    if tracer is None:
+        pytest.skip("strace cannot attach here")
+    n = 40
+    conn = server.connection()
+    try:
+        conn.request("GET", "/nope")  # the connection's own set-up happens here
+        conn.getresponse().read()
+        for i in range(n):
+            for method, path, headers, want in (
+                    ("GET", "/api/v1/session/verify", {"Authorization": "Bearer " + token}, 200),
+                    ("GET", "/api/v1/session/verify", {}, 401),
+                    ("GET", "/.well-known/jwks.json", {"If-None-Match": "*"}, 304),
+                    ("GET", "/nope", {}, 404)):
+                conn.request(method, path, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                assert resp.status == want
+    finally:
+        conn.close()
+    time.sleep(0.3)
+    tracer.send_signal(signal.SIGINT)
+    tracer.wait(timeout=10)
+    with open(trace) as f:
+        calls = [line for line in f if "writev(" in line or "epoll_ctl(" in line]
+    writevs = sum(1 for c in calls if "writev(" in c)
+    mods = sum(1 for c in calls if "EPOLL_CTL_MOD" in c)
+    assert writevs <= 4 * n + 4, "%d writev for %d answers" % (writevs, 4 * n + 1)
+    assert mods <= 4, "%d epoll_ctl MOD for %d answers" % (mods, 4 * n + 1)
