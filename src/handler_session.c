@@ -35,6 +35,7 @@ struct pending_write {
     void (*finish)(pending_write *p); /* on the loop thread, after the commit */
     char token[TOKEN_MAX_LEN];        /* login: the token to send */
     size_t token_len;
+    uint8_t key_hash[TG_SHA256_LEN];  /* login: the merchant's API key hash */
 };
 
 struct request_guard {
@@ -166,6 +167,8 @@ static void login_finish(pending_write *p)
     int n;
 
     log_session("login", outcome, w->merchant_id, w->client_addr, w->result == TG_OK ? w->jti : NULL);
+    if (w->result == TG_OK && w->kind == STORE_WRITE_LOGIN)
+        mcache_note_login(&p->loop->merchants, p->key_hash, w->step);
     if (p->req == NULL)
         return;
     if (w->result == TG_ERR_REPLAY || w->result == TG_ERR_LOCKED) {
@@ -241,6 +244,8 @@ static tg_status issue_token(pending_write *p, const tg_app *app, const merchant
     w->kind = STORE_WRITE_LOGIN;
     snprintf(w->merchant_id, sizeof w->merchant_id, "%s", m->id);
     w->step = step;
+    memcpy(w->secret_sealed, m->secret_sealed, m->secret_sealed_len);
+    w->secret_sealed_len = m->secret_sealed_len;
     memcpy(w->jti, claims.jti, sizeof claims.jti);
     w->issued_at = claims.iat;
     w->expires_at = claims.exp;
@@ -294,6 +299,31 @@ static void balance_lookup(tg_loop *loop, const merchant *found)
     tg_cleanse(&other, sizeof other);
 }
 
+/*
+ * The merchant with key_hash into *m: TG_OK, TG_ERR_NOT_FOUND, or
+ * TG_ERR_STORE_UNAVAILABLE.  From the loop's cache when it holds the key
+ * (found or not), else from the store with balance_lookup(), and the answer
+ * cached: a repeated key, known or unknown, costs no store round trip, and
+ * the first sight of a key costs the same store work either way.
+ */
+static tg_status find_merchant(tg_loop *loop, const uint8_t key_hash[TG_SHA256_LEN], merchant *m)
+{
+    int use_cache = server_merchant_cache_ready(loop), known;
+    tg_status rc;
+
+    if (use_cache && mcache_get(&loop->merchants, key_hash, m, &known))
+        return known ? TG_OK : TG_ERR_NOT_FOUND;
+    rc = loop->reader->ops->merchant_find_by_key_hash(loop->reader, key_hash, m);
+    if (rc != TG_OK && rc != TG_ERR_NOT_FOUND) {
+        log_event(LOG_ERROR, "merchant_lookup_failed", "error", tg_status_str(rc), NULL);
+        return TG_ERR_STORE_UNAVAILABLE;
+    }
+    balance_lookup(loop, rc == TG_OK ? m : NULL);
+    if (use_cache)
+        mcache_put(&loop->merchants, key_hash, rc == TG_OK ? m : NULL);
+    return rc;
+}
+
 static double monotonic_seconds(void)
 {
     struct timespec ts;
@@ -335,16 +365,10 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
     }
 
     merchant_hash_api_key(key_hash, lr.api_key, lr.api_key_len);
-    rc = loop->reader->ops->merchant_find_by_key_hash(loop->reader, key_hash, &m);
-    if (rc == TG_OK || rc == TG_ERR_NOT_FOUND)
-        balance_lookup(loop, rc == TG_OK ? &m : NULL);
-    if (rc == TG_OK)
+    if ((rc = find_merchant(loop, key_hash, &m)) == TG_OK)
         found = &m;
-    else if (rc != TG_ERR_NOT_FOUND) {
-        log_event(LOG_ERROR, "merchant_lookup_failed", "error", tg_status_str(rc), NULL);
-        rc = TG_ERR_STORE_UNAVAILABLE;
+    else if (rc != TG_ERR_NOT_FOUND)
         goto out;
-    }
     if (found != NULL && lockout_is_locked(&app->cfg->lockout, m.locked_until, m.locked_forever, now, &retry_after)) {
         /* the code is not even looked at: right and wrong get the same answer */
         log_session("login", "locked", m.id, client, NULL);
@@ -377,6 +401,7 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
     }
     if ((rc = issue_token(p, app, &m, step, now, client)) != TG_OK)
         goto out;
+    memcpy(p->key_hash, key_hash, sizeof p->key_hash);
     user_agent(p->job.write.user_agent, sizeof p->job.write.user_agent, req);
     pending_submit(p);
     p = NULL;

@@ -28,8 +28,8 @@
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
+#define MERCHANT_CACHE_ENTRIES 32768 /* per loop; about 7 MiB once all used */
 #define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
-#define READ_SNAPSHOT_MS 2       /* the oldest data a loop's merchant look-up may see */
 
 static atomic_int stopping;
 
@@ -268,12 +268,15 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
     loop->app = app;
     if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
         return rc;
+    if ((rc = mcache_init(&loop->merchants, MERCHANT_CACHE_ENTRIES)) != TG_OK)
+        return rc;
+    loop->merchant_generation = -1;
     if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
         return rc;
     if ((rc = tg_random_bytes(loop->absent_key_hash, sizeof loop->absent_key_hash)) != TG_OK)
         return rc;
     (void)loop->reader->ops->merchant_list(loop->reader, remember_first_merchant, loop);
-    loop->reader->ops->read_snapshot(loop->reader, READ_SNAPSHOT_MS);
+    loop->reader->ops->read_snapshot(loop->reader, SERVER_SNAPSHOT_MS);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = config->hosts;
@@ -285,9 +288,24 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
     return TG_OK;
 }
 
+/* One line per loop at exit: how well its caches served. */
+static void log_loop_stats(const tg_loop *loop)
+{
+    char mh[24], mm[24], th[24], tm[24];
+
+    snprintf(mh, sizeof mh, "%llu", (unsigned long long)loop->merchants.hits);
+    snprintf(mm, sizeof mm, "%llu", (unsigned long long)loop->merchants.misses);
+    snprintf(th, sizeof th, "%llu", (unsigned long long)loop->tokens.hits);
+    snprintf(tm, sizeof tm, "%llu", (unsigned long long)loop->tokens.misses);
+    log_event(LOG_INFO, "loop_stats", "merchant_cache_hits", mh, "merchant_cache_misses", mm, "token_cache_hits", th,
+              "token_cache_misses", tm, NULL);
+}
+
 /* On the loop's own thread, like loop_init. */
 static void loop_dispose(tg_loop *loop)
 {
+    if (loop->init_rc == TG_OK)
+        log_loop_stats(loop);
     if (loop->queue != NULL && !loop->drained) {
         /* h2o cannot dispose a context with live connections (a client that
          * kept one open past the drain timeout): the process is exiting, so
@@ -304,6 +322,7 @@ static void loop_dispose(tg_loop *loop)
     store_close(loop->reader);
     loop->reader = NULL;
     tokcache_dispose(&loop->tokens);
+    mcache_dispose(&loop->merchants);
 }
 
 void server_defer_write(tg_loop *loop, writer_job *job)
@@ -335,6 +354,25 @@ void server_flush_deferred(tg_loop *loop, int force)
     loop->failures_head = loop->failures_tail = NULL;
 }
 
+int server_merchant_cache_ready(tg_loop *loop)
+{
+    int64_t now = now_ms(), generation;
+
+    if (loop->generation_checked_ms != 0 && now - loop->generation_checked_ms <= SERVER_SNAPSHOT_MS)
+        return loop->merchant_generation >= 0;
+    loop->generation_checked_ms = now;
+    if (loop->reader->ops->merchant_generation(loop->reader, &generation) != TG_OK) {
+        mcache_clear(&loop->merchants);
+        loop->merchant_generation = -1;
+        return 0;
+    }
+    if (generation != loop->merchant_generation) {
+        mcache_clear(&loop->merchants);
+        loop->merchant_generation = generation;
+    }
+    return 1;
+}
+
 static int loop_idle(tg_loop *loop)
 {
     return loop->inflight == 0 && h2o_linklist_is_empty(&loop->ctx.http1._conns);
@@ -358,6 +396,7 @@ static void *loop_main(void *arg)
         h2o_evloop_run(loop->ctx.loop, loop->failures_head != NULL ? SERVER_FAILURE_FLUSH_MS : LOOP_TICK_MS);
         server_flush_deferred(loop, 0);
         loop->reader->ops->read_release(loop->reader); /* never wait holding a snapshot */
+        loop->generation_checked_ms = 0;                /* read it again in the next turn */
     }
     server_flush_deferred(loop, 1);
     /* stop accepting, ask connections to close once their answer is out,

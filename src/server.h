@@ -24,6 +24,7 @@
 #include "expiry.h"
 #include "keyring.h"
 #include "lockout.h"
+#include "mcache.h"
 #include "netaddr.h"
 #include "revset.h"
 #include "throttle.h"
@@ -92,6 +93,9 @@ typedef struct tg_loop {
     int listen_fd;
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
+    mcache merchants; /* merchant look-ups, true while the store's merchant generation stays */
+    int64_t merchant_generation;    /* that generation; -1 when unknown (then the cache is not used) */
+    int64_t generation_checked_ms;  /* when it was last read; 0: not in this loop turn */
     char known_merchant_id[MERCHANT_ID_MAX + 1]; /* any merchant id, for balance_lookup() */
     writer_job *failures_head, *failures_tail;    /* failed codes not yet handed to the writer */
     int64_t failures_since_ms;                    /* when the oldest of them was queued */
@@ -117,6 +121,13 @@ void server_defer_write(tg_loop *loop, writer_job *job);
  * old, or at once with force (before a login, so that the writer sees this
  * loop's failures first).  Loop thread only. */
 void server_flush_deferred(tg_loop *loop, int force);
+
+/* 1 when loop->merchants may be used now: the store's merchant generation
+ * was read in this loop turn (and at most SERVER_SNAPSHOT_MS ago) and the
+ * cache cleared if it had moved; 0 when it cannot be read.  Loop thread only. */
+int server_merchant_cache_ready(tg_loop *loop);
+
+#define SERVER_SNAPSHOT_MS 2 /* the oldest merchant data a loop may use */
 
 /* Posts msg to loop's thread; safe from any thread. */
 void server_post(tg_loop *loop, loop_message *msg);

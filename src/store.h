@@ -53,7 +53,9 @@ typedef enum store_write_kind {
  * accepted step to step (only if it is higher than the stored one and the
  * merchant is enabled) and record the session, both or neither.
  * A LOGIN of a locked merchant (at issued_at) is TG_ERR_LOCKED and changes
- * nothing; a success resets the failure count.
+ * nothing; a success resets the failure count.  A LOGIN whose
+ * secret_sealed is no longer the merchant's (rotate-secret committed after
+ * the code was checked) is TG_ERR_REPLAY and changes nothing.
  * REVOKE_SESSION: mark session jti revoked at revoked_at and publish the
  * revocation to every server (revocations_since); revoking an already
  * revoked session is TG_OK and changes nothing.
@@ -73,6 +75,8 @@ typedef struct store_write {
     int64_t issued_at;
     char client_addr[STORE_CLIENT_ADDR_MAX + 1];
     char user_agent[STORE_USER_AGENT_MAX + 1];
+    uint8_t secret_sealed[MERCHANT_SEALED_MAX]; /* the sealed secret the code was checked against */
+    size_t secret_sealed_len;
     /* REVOKE_SESSION only */
     int64_t revoked_at;
     /* LOGIN_FAILURE only */
@@ -139,6 +143,14 @@ typedef struct store_ops {
      */
     void (*read_snapshot)(store *s, unsigned max_age_ms);
     void (*read_release)(store *s);
+    /*
+     * A number that changes (in the same transaction) whenever a merchant is
+     * added or removed, or a merchant's key, secret, TOTP parameters,
+     * enabled flag or lock changes: what a login check reads, except
+     * last_step moving forward.  A reader that keeps merchants in memory
+     * may use them while it reads the same number.  Read in the snapshot.
+     */
+    tg_status (*merchant_generation)(store *s, int64_t *out);
     /* calls each for every merchant in creation order; stops at the first error it returns */
     tg_status (*merchant_list)(store *s, store_merchant_each_fn each, void *ctx);
     /* disabling also revokes the merchant's live sessions at now, in the same transaction */

@@ -55,6 +55,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_MERCHANT_GENERATION,
     ST_COUNT
 };
 
@@ -74,7 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* RFC 6238 section 5.2: one conditional update decides single use */
     [ST_LOGIN_ADVANCE] = "UPDATE merchants SET last_step = ?1, failed_attempts = 0, locked_until = 0"
                          " WHERE id = ?2 AND last_step < ?1 AND enabled = 1"
-                         " AND locked_forever = 0 AND locked_until <= ?3",
+                         " AND locked_forever = 0 AND locked_until <= ?3 AND secret_sealed = ?4",
     [ST_LOCK_STATE] = "SELECT failed_attempts, locked_until, locked_forever FROM merchants WHERE id = ?",
     [ST_FAILURE_RECORD] = "UPDATE merchants SET failed_attempts = ?, locked_until = ?, locked_forever = ? WHERE id = ?",
     [ST_MERCHANT_UNLOCK] = "UPDATE merchants SET failed_attempts = 0, locked_until = 0, locked_forever = 0"
@@ -110,6 +111,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT write_one",
     [ST_RELEASE] = "RELEASE write_one",
     [ST_ROLLBACK_TO] = "ROLLBACK TO write_one",
+    [ST_MERCHANT_GENERATION] = "SELECT generation FROM merchant_generation WHERE id = 0",
 };
 
 /* Schema versions, applied in order; the index + 1 is PRAGMA user_version. */
@@ -160,6 +162,26 @@ static const char *const migrations[] = {
     "ALTER TABLE merchants ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE merchants ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE merchants ADD COLUMN locked_forever INTEGER NOT NULL DEFAULT 0;",
+    /* 4: a counter that every change a login check depends on moves (see
+     * merchant_generation in store.h); triggers, so that no writer can forget
+     * it.  A login's own last_step, and a failure count that sets no lock,
+     * do not move it. */
+    "CREATE TABLE merchant_generation (id INTEGER PRIMARY KEY CHECK (id = 0), generation INTEGER NOT NULL);"
+    "INSERT INTO merchant_generation VALUES (0, 0);"
+    "CREATE TRIGGER merchants_inserted AFTER INSERT ON merchants BEGIN"
+    "  UPDATE merchant_generation SET generation = generation + 1 WHERE id = 0;"
+    "END;"
+    "CREATE TRIGGER merchants_deleted AFTER DELETE ON merchants BEGIN"
+    "  UPDATE merchant_generation SET generation = generation + 1 WHERE id = 0;"
+    "END;"
+    "CREATE TRIGGER merchants_changed AFTER UPDATE ON merchants"
+    "  WHEN OLD.id IS NOT NEW.id OR OLD.api_key_hash IS NOT NEW.api_key_hash"
+    "    OR OLD.secret_sealed IS NOT NEW.secret_sealed OR OLD.algorithm IS NOT NEW.algorithm"
+    "    OR OLD.digits IS NOT NEW.digits OR OLD.period IS NOT NEW.period OR OLD.enabled IS NOT NEW.enabled"
+    "    OR OLD.locked_until IS NOT NEW.locked_until OR OLD.locked_forever IS NOT NEW.locked_forever"
+    "    OR NEW.last_step < OLD.last_step BEGIN"
+    "  UPDATE merchant_generation SET generation = generation + 1 WHERE id = 0;"
+    "END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -551,6 +573,26 @@ static tg_status sqlite_merchant_find_by_key_hash(store *s, const uint8_t hash[T
     return select_merchant(ss, st, out);
 }
 
+static tg_status sqlite_merchant_generation(store *s, int64_t *out)
+{
+    sqlite_store *ss = self_of(s);
+    sqlite3_stmt *st;
+    tg_status rc = TG_ERR_STORE_UNAVAILABLE;
+    int src;
+
+    snapshot_enter(ss);
+    st = stmt_get(ss, ST_MERCHANT_GENERATION);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = TG_OK;
+    } else {
+        log_db_error(ss, "merchant_generation");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 static tg_status sqlite_merchant_list(store *s, store_merchant_each_fn each, void *ctx)
 {
     sqlite_store *ss = self_of(s);
@@ -882,10 +924,12 @@ static tg_status write_one(sqlite_store *ss, const store_write *w)
     sqlite3_bind_int64(st, 1, w->step);
     bind_text(st, 2, w->merchant_id);
     sqlite3_bind_int64(st, 3, w->issued_at);
+    sqlite3_bind_blob(st, 4, w->secret_sealed, (int)w->secret_sealed_len, SQLITE_STATIC);
     if ((rc = step_write(ss, st, "login_advance")) != TG_OK)
         goto undo;
     if (sqlite3_changes(ss->db) != 1) {
-        /* locked, or the step (or a later one) was accepted already */
+        /* locked, or the step (or a later one) was accepted already, or
+         * the code was checked against a secret replaced since */
         rc = locked_at(ss, w->merchant_id, w->issued_at) ? TG_ERR_LOCKED : TG_ERR_REPLAY;
         goto undo;
     }
@@ -1055,6 +1099,7 @@ static const store_ops sqlite_ops = {
     .merchant_find_by_key_hash = sqlite_merchant_find_by_key_hash,
     .read_snapshot = sqlite_read_snapshot,
     .read_release = sqlite_read_release,
+    .merchant_generation = sqlite_merchant_generation,
     .merchant_list = sqlite_merchant_list,
     .merchant_set_enabled = sqlite_merchant_set_enabled,
     .merchant_set_secret = sqlite_merchant_set_secret,

@@ -117,6 +117,8 @@ static void make_login(store_write *l, const merchant *m, int64_t step, const ch
 {
     memset(l, 0, sizeof *l);
     snprintf(l->merchant_id, sizeof l->merchant_id, "%s", m->id);
+    memcpy(l->secret_sealed, m->secret_sealed, m->secret_sealed_len);
+    l->secret_sealed_len = m->secret_sealed_len;
     l->step = step;
     snprintf(l->jti, sizeof l->jti, "%s", jti);
     snprintf(l->kid, sizeof l->kid, "kid-conformance");
@@ -607,6 +609,103 @@ out:
     store_close(w);
 }
 
+/* merchant_generation: moves with every change a login check reads, and
+ * only then (a login's own last_step, a failure that sets no lock). */
+static int64_t generation_of(store *s)
+{
+    int64_t g = INT64_MIN;
+    if (s->ops->merchant_generation(s, &g) != TG_OK)
+        return INT64_MIN;
+    return g;
+}
+
+static int generation_moved(store *s, int64_t *last)
+{
+    int64_t g = generation_of(s);
+    int moved = g != INT64_MIN && g != *last;
+    *last = g;
+    return moved;
+}
+
+static void merchant_generation_conformance(store_fixture *f)
+{
+    store *s = NULL;
+    merchant a, b, rotated;
+    store_write l, fail;
+    store_write *batch[1];
+    int64_t g;
+    uint8_t secret[20];
+    struct import_ctx ic;
+    size_t count = 0;
+
+    CHECK(f->open(f, &s) == TG_OK);
+    if (s == NULL)
+        return;
+    g = generation_of(s);
+    CHECK(g != INT64_MIN);
+    make_merchant(&a, 31, 7000);
+    make_merchant(&b, 32, 7001);
+    CHECK(s->ops->merchant_insert(s, &a) == TG_OK);
+    CHECK(generation_moved(s, &g)); /* a new key */
+    memset(&ic, 0, sizeof ic);
+    ic.rows[0] = b;
+    ic.n = 1;
+    CHECK(s->ops->merchant_import(s, import_next, &ic, &count) == TG_OK && count == 1);
+    CHECK(generation_moved(s, &g)); /* imported keys too */
+
+    make_login(&l, &a, 100, "gen-login-1");
+    batch[0] = &l;
+    CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l.result == TG_OK);
+    CHECK(!generation_moved(s, &g)); /* a login moves only last_step forward */
+
+    memset(&fail, 0, sizeof fail);
+    fail.kind = STORE_WRITE_LOGIN_FAILURE;
+    snprintf(fail.merchant_id, sizeof fail.merchant_id, "%s", a.id);
+    fail.issued_at = 1700000500;
+    fail.lockout = (lockout_policy){.after = 2, .base_delay = 30, .max_delay = 3600, .forever_after = 0};
+    batch[0] = &fail;
+    CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && fail.result == TG_OK);
+    CHECK(!generation_moved(s, &g)); /* counted, no lock yet */
+    CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && fail.result == TG_OK);
+    CHECK(generation_moved(s, &g)); /* the second failure locks */
+    CHECK(s->ops->merchant_unlock(s, a.id) == TG_OK);
+    CHECK(generation_moved(s, &g));
+
+    CHECK(s->ops->merchant_set_enabled(s, a.id, 0, 1700000600) == TG_OK);
+    CHECK(generation_moved(s, &g));
+    CHECK(s->ops->merchant_set_enabled(s, a.id, 1, 1700000601) == TG_OK);
+    CHECK(generation_moved(s, &g));
+
+    rotated = a;
+    memset(secret, 'z', sizeof secret);
+    CHECK(merchant_seal_secret(&rotated, &test_vault, secret, sizeof secret) == TG_OK);
+    CHECK(s->ops->merchant_set_secret(s, &rotated, 1700000700) == TG_OK);
+    CHECK(generation_moved(s, &g));
+    /* a code checked against the old secret opens no session, even at a fresh step */
+    make_login(&l, &a, 200, "gen-login-old-secret");
+    batch[0] = &l;
+    CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l.result == TG_ERR_REPLAY);
+    make_login(&l, &rotated, 200, "gen-login-new-secret");
+    CHECK(s->ops->write_batch(s, batch, 1) == TG_OK && l.result == TG_OK);
+
+    /* read in the snapshot, like the look-ups it guards */
+    {
+        store *w = NULL;
+        CHECK(f->open(f, &w) == TG_OK);
+        if (w != NULL) {
+            s->ops->read_snapshot(s, 60000);
+            g = generation_of(s);
+            CHECK(w->ops->merchant_set_enabled(w, b.id, 0, 1700000800) == TG_OK);
+            CHECK(generation_of(s) == g);
+            s->ops->read_release(s);
+            CHECK(generation_of(s) != g);
+            s->ops->read_snapshot(s, 0);
+            store_close(w);
+        }
+    }
+    store_close(s);
+}
+
 /* ---- the SQLite backend ---- */
 
 static tg_status sqlite_fixture_open(store_fixture *f, store **out)
@@ -653,6 +752,7 @@ void test_store(void)
         CHECK_STR(s->ops->name, "sqlite");
         store_conformance(s, &f);
         read_snapshot_conformance(&f);
+        merchant_generation_conformance(&f);
     }
     store_close(NULL); /* does nothing */
     remove_dir(f.dir);

@@ -46,6 +46,8 @@ static atomic_int w_other;
 static atomic_int w_hot_ok[W_HOT_STEPS + 1];
 
 static char w_ids[W_MERCHANTS + 1][MERCHANT_ID_MAX + 1];
+static uint8_t w_sealed[W_MERCHANTS + 1][MERCHANT_SEALED_MAX]; /* each merchant's sealed secret */
+static size_t w_sealed_len[W_MERCHANTS + 1];
 
 static void job_done(writer_job *j)
 {
@@ -111,6 +113,8 @@ static void fill_job(test_job *t, int midx, int64_t step, int thread, int i, int
     t->step = step;
     t->job.done = job_done;
     snprintf(l->merchant_id, sizeof l->merchant_id, "%s", w_ids[midx]);
+    memcpy(l->secret_sealed, w_sealed[midx], w_sealed_len[midx]);
+    l->secret_sealed_len = w_sealed_len[midx];
     l->step = step;
     snprintf(l->jti, sizeof l->jti, "w%u-t%u-j%u", (unsigned char)part, (unsigned char)thread,
              (unsigned short)i); /* unique per job (i < 65536) */
@@ -231,6 +235,8 @@ void test_writer(void)
         merchant_hash_api_key(m.api_key_hash, key, strlen(key));
         memset(secret, i, sizeof secret);
         CHECK(merchant_seal_secret(&m, &v, secret, sizeof secret) == TG_OK);
+        memcpy(w_sealed[i], m.secret_sealed, m.secret_sealed_len);
+        w_sealed_len[i] = m.secret_sealed_len;
         CHECK(s->ops->merchant_insert(s, &m) == TG_OK);
     }
     store_close(s);
