@@ -28,7 +28,7 @@
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
-#define MERCHANT_CACHE_ENTRIES 32768 /* per loop; about 7 MiB once all used */
+#define MERCHANT_CACHE_ENTRIES 65536 /* per loop; about 15 MiB once all used */
 #define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
 
 static atomic_int stopping;
