@@ -39,4 +39,12 @@ typedef struct login_request {
  */
 tg_status login_parse(login_request *out, const char *body, size_t len, char *msg, size_t msg_cap);
 
+/*
+ * The same as login_parse, always through jansson.  login_parse takes a
+ * shorter road for the body every client sends (exactly the two members,
+ * values without escapes) and gives the same result for every input: the
+ * unit tests and fuzz_login compare the two.
+ */
+tg_status login_parse_json(login_request *out, const char *body, size_t len, char *msg, size_t msg_cap);
+
 #endif

@@ -13,10 +13,27 @@
 
 static char msg[LOGIN_MESSAGE_MAX];
 
+static int parse_differs; /* inputs on which login_parse and login_parse_json disagreed */
+
+/* login_parse, checked against the jansson-only login_parse_json on the same input */
 static tg_status parse_n(login_request *req, const char *body, size_t len)
 {
+    login_request slow;
+    char slow_msg[LOGIN_MESSAGE_MAX];
+    tg_status rc, slow_rc;
+
     memset(msg, 0, sizeof msg);
-    return login_parse(req, body, len, msg, sizeof msg);
+    memset(slow_msg, 0, sizeof slow_msg);
+    rc = login_parse(req, body, len, msg, sizeof msg);
+    slow_rc = login_parse_json(&slow, body, len, slow_msg, sizeof slow_msg);
+    if (rc != slow_rc || strcmp(msg, slow_msg) != 0 ||
+        (rc == TG_OK && (req->api_key_len != slow.api_key_len || req->totp_len != slow.totp_len ||
+                         memcmp(req->api_key, slow.api_key, sizeof slow.api_key) != 0 ||
+                         memcmp(req->totp, slow.totp, sizeof slow.totp) != 0))) {
+        parse_differs++;
+        fprintf(stderr, "login_parse and login_parse_json differ on: %.*s\n", (int)(len > 200 ? 200 : len), body);
+    }
+    return rc;
 }
 
 static tg_status parse(login_request *req, const char *body)
@@ -401,6 +418,59 @@ static void test_no_echo_in_syntax_errors(void)
     }
 }
 
+/* Bodies near the shape that login_parse reads without jansson: each must
+ * get the same result both ways (parse_n compares them). */
+static void test_simple_form_edges(void)
+{
+    static const char *const bodies[] = {
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\",\"API_KEY\":\"123456\"}",
+        "{\"TOTP\":\"123456\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\",}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\"",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\"}}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\"} x",
+        "{\"API_KEY\":\"k\";\"TOTP\":\"123456\"}",
+        "{\"API_KEY\" \"k\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":123456}",
+        "{\"API_KEY\":\"k\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"123456\",\"x\":\"y\"}",
+        "{\"API_KEY\":\"k k\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"12345\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"1234567\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\"12345a\"}",
+        "{\"API_KEY\":\"k\",\"TOTP\":\" 123456\"}",
+        "{\"API_KEY\":\"k\\\"\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\\/\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\x7f\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\xc3\xa9\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\x01\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\tx\",\"TOTP\":\"123456\"}",
+        "\xef\xbb\xbf{\"API_KEY\":\"k\",\"TOTP\":\"123456\"}",
+        " \t\r\n{ \"API_KEY\" : \"k\" , \"TOTP\" : \"87654321\" } \n",
+        "\f{\"API_KEY\":\"k\",\"TOTP\":\"123456\"}",
+        "{\"api_key\":\"k\",\"TOTP\":\"123456\"}",
+        "{\"API_KEY\":\"k\",\"TOTP \":\"123456\"}",
+        "{}",
+        "{",
+        "\"",
+        "{\"",
+        "{\"API_KEY\":",
+        "{\"API_KEY\":\"k\",",
+        "[\"API_KEY\",\"TOTP\"]",
+    };
+    login_request req;
+    int before = parse_differs;
+
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+        (void)parse(&req, bodies[i]);
+    CHECK(parse(&req, " \t\r\n{ \"API_KEY\" : \"k\" , \"TOTP\" : \"87654321\" } \n") == TG_OK);
+    CHECK_STR(req.totp, "87654321");
+    CHECK(parse(&req, "{\"API_KEY\":\"k\",\"API_KEY\":\"123456\"}") == TG_ERR_INVALID_REQUEST && has("duplicate"));
+    CHECK(parse_differs == before);
+}
+
 void test_login(void);
 void test_login(void)
 {
@@ -411,4 +481,6 @@ void test_login(void)
     test_encodings();
     test_hostile();
     test_no_echo_in_syntax_errors();
+    test_simple_form_edges();
+    CHECK(parse_differs == 0); /* every input of every test above, both ways */
 }
