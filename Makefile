@@ -30,7 +30,7 @@ export LSAN_OPTIONS  = suppressions=$(abspath tests/lsan.supp):print_suppression
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS  = abort_on_error=0:detect_leaks=1
 
-.PHONY: all deps deps-test run test test-tsan test-crash bench unit integration clean format fuzz fuzz-smoke
+.PHONY: all deps deps-test run test test-tsan test-crash bench bench-crypto unit integration clean format fuzz fuzz-smoke
 
 all: $(BUILD)/totpgate
 
@@ -119,6 +119,21 @@ bench:
 	@scripts/install-deps bench
 	@$(MAKE) --no-print-directory all
 	TOTPGATE_BIN=$(abspath $(BUILD)/totpgate) $(PYTHON) bench/run $(BENCH_ARGS)
+
+# Micro-benchmark of the hot crypto.h calls: this tree's crypto.c against
+# BASE's, alternating in one process (seconds; not part of `make test`).
+BASE ?= main
+BENCH_CRYPTO_ARGS ?= 5 1
+OLD_CRYPTO_NAMES := tg_random_bytes tg_sha256 tg_hmac tg_memeq tg_cleanse tg_aead_seal tg_aead_open tg_eckey \
+                    tg_eckey_generate tg_eckey_from_private_der tg_eckey_to_private_der tg_eckey_from_public_xy \
+                    tg_eckey_public_xy tg_eckey_public_pem tg_eckey_free tg_es256_sign tg_es256_verify
+
+bench-crypto: $(BUILD)/obj/crypto.o $(BUILD)/obj/status.o | $(BUILD)/obj
+	git show $(BASE):src/crypto.c >$(BUILD)/crypto_old.c
+	$(CC) $(CFLAGS) -Isrc $(foreach n,$(OLD_CRYPTO_NAMES),-D$(n)=old_$(n)) -c -o $(BUILD)/crypto_old.o $(BUILD)/crypto_old.c
+	$(CC) $(CFLAGS) -Isrc -o $(BUILD)/crypto-micro bench/crypto-micro.c $(BUILD)/crypto_old.o \
+	    $(BUILD)/obj/crypto.o $(BUILD)/obj/status.o $(LDFLAGS) $(LDLIBS)
+	flock /tmp/totpgate-bench.lock $(BUILD)/crypto-micro $(BENCH_CRYPTO_ARGS)
 
 # ThreadSanitizer: the unit tests and the concurrency tests against a TSan server.
 TSAN_TESTS ?= tests/integration/test_concurrency.py tests/integration/test_abuse.py -k "parallel or simultaneous"

@@ -10,7 +10,15 @@
  * wipe what they own with tg_cleanse().
  *
  * Thread safety: all functions are safe to call from any thread.  A tg_eckey
- * may be shared read-only between threads once created.
+ * may be shared between threads once created and used by several at once; it
+ * must not be freed while any thread still uses it.
+ *
+ * Reused state (for speed; invisible in results): each thread that calls
+ * these functions gets prepared OpenSSL contexts, freed when the thread ends.
+ * The thread's HMAC context for an algorithm keeps the key schedule of its
+ * last tg_hmac call until its next one; the AES-GCM context is wiped after
+ * every call.  A tg_eckey keeps a few prepared signing and verifying
+ * contexts, freed with it by tg_eckey_free.
  */
 #ifndef TG_CRYPTO_H
 #define TG_CRYPTO_H

@@ -6,8 +6,8 @@
 int unit_passed, unit_failed;
 
 #define UNIT_GROUPS(X)                                                                                       \
-    X(status) X(base32) X(base64url) X(totp) X(crypto) X(token) X(login) X(merchant) X(store) X(writer) X(revset) \
-        X(tokcache) X(mcache) X(expiry) X(log) X(lockout) X(throttle) X(netaddr)
+    X(status) X(base32) X(base64url) X(totp) X(crypto) X(crypto_reuse) X(token) X(login) X(merchant) X(store)    \
+        X(writer) X(revset) X(tokcache) X(mcache) X(expiry) X(log) X(lockout) X(throttle) X(netaddr)
 
 #define DECLARE(name) void test_##name(void);
 UNIT_GROUPS(DECLARE)
