@@ -6,10 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The ways of a set side by side in one cache line: a look-up reads its
+ * set's tags, and an entry only when its tag matches. */
+struct mcache_tag {
+    uint64_t tag;   /* the first 8 bytes of the key hash */
+    uint64_t epoch; /* valid only while it equals the cache's epoch */
+};
+
 struct mcache_entry {
     uint8_t key_hash[TG_SHA256_LEN];
-    uint64_t used;  /* the cache clock at the last use */
-    uint64_t epoch; /* valid only while it equals the cache's epoch */
+    uint64_t used; /* the cache clock at the last use */
     int known;
     /* the merchant, when known */
     char id[MERCHANT_ID_MAX + 1];
@@ -29,8 +35,13 @@ tg_status mcache_init(mcache *c, size_t entries)
     while (cap < entries)
         cap <<= 1;
     memset(c, 0, sizeof *c);
-    if ((c->entries = calloc(cap, sizeof *c->entries)) == NULL)
+    if ((c->entries = calloc(cap, sizeof *c->entries)) == NULL ||
+        (c->tags = aligned_alloc(64, cap * sizeof *c->tags)) == NULL) {
+        free(c->entries);
+        c->entries = NULL;
         return TG_ERR_NOMEM;
+    }
+    memset(c->tags, 0, cap * sizeof *c->tags);
     c->set_mask = cap / MCACHE_WAYS - 1;
     c->epoch = 1; /* calloc's zero epoch marks every entry empty */
     return TG_OK;
@@ -39,7 +50,9 @@ tg_status mcache_init(mcache *c, size_t entries)
 void mcache_dispose(mcache *c)
 {
     free(c->entries);
+    free(c->tags);
     c->entries = NULL;
+    c->tags = NULL;
 }
 
 size_t mcache_capacity(const mcache *c)
@@ -47,23 +60,32 @@ size_t mcache_capacity(const mcache *c)
     return (c->set_mask + 1) * MCACHE_WAYS;
 }
 
-static mcache_entry *set_of(mcache *c, const uint8_t key_hash[TG_SHA256_LEN])
+static uint64_t tag_of(const uint8_t key_hash[TG_SHA256_LEN])
 {
     uint64_t h;
 
     memcpy(&h, key_hash, sizeof h);
-    return &c->entries[(h & c->set_mask) * MCACHE_WAYS];
+    return h;
+}
+
+/* The index of the first way of key_hash's set. */
+static size_t set_of(const mcache *c, const uint8_t key_hash[TG_SHA256_LEN])
+{
+    return (size_t)(tag_of(key_hash) & c->set_mask) * MCACHE_WAYS;
 }
 
 static mcache_entry *find(mcache *c, const uint8_t key_hash[TG_SHA256_LEN])
 {
-    mcache_entry *set = set_of(c, key_hash);
-
-    /* every way is compared, in constant time, whatever matches */
+    size_t first = set_of(c, key_hash);
+    uint64_t tag = tag_of(key_hash);
     mcache_entry *hit = NULL;
-    for (int i = 0; i < MCACHE_WAYS; i++) {
-        if (set[i].epoch == c->epoch && tg_memeq(set[i].key_hash, key_hash, TG_SHA256_LEN))
-            hit = &set[i];
+
+    /* the key hash is a hash of what the client sent (and the stored ones
+     * are hashes of 256-bit keys): comparing it tells nothing worth hiding */
+    for (size_t i = first; i < first + MCACHE_WAYS; i++) {
+        if (c->tags[i].epoch == c->epoch && c->tags[i].tag == tag &&
+            memcmp(c->entries[i].key_hash, key_hash, TG_SHA256_LEN) == 0)
+            hit = &c->entries[i];
     }
     return hit;
 }
@@ -101,21 +123,22 @@ void mcache_put(mcache *c, const uint8_t key_hash[TG_SHA256_LEN], const merchant
     if (m != NULL && m->secret_sealed_len > sizeof e->secret_sealed)
         return;
     if (e == NULL) {
-        mcache_entry *set = set_of(c, key_hash);
-        e = &set[0];
-        for (int i = 0; i < MCACHE_WAYS; i++) {
-            if (set[i].epoch != c->epoch) { /* empty */
-                e = &set[i];
+        size_t first = set_of(c, key_hash), victim = first;
+        for (size_t i = first; i < first + MCACHE_WAYS; i++) {
+            if (c->tags[i].epoch != c->epoch) { /* empty */
+                victim = i;
                 break;
             }
-            if (set[i].used < e->used)
-                e = &set[i];
+            if (c->entries[i].used < c->entries[victim].used)
+                victim = i;
         }
+        e = &c->entries[victim];
+        c->tags[victim].tag = tag_of(key_hash);
+        c->tags[victim].epoch = c->epoch;
     }
     memset(e, 0, sizeof *e);
     memcpy(e->key_hash, key_hash, TG_SHA256_LEN);
     e->used = ++c->clock;
-    e->epoch = c->epoch;
     if (m == NULL)
         return;
     e->known = 1;

@@ -31,9 +31,11 @@
 #define MCACHE_WAYS 4
 
 typedef struct mcache_entry mcache_entry;
+typedef struct mcache_tag mcache_tag;
 
 typedef struct mcache {
     mcache_entry *entries;
+    mcache_tag *tags; /* one per entry */
     size_t set_mask; /* sets - 1 */
     uint64_t clock;  /* use stamps */
     uint64_t epoch;  /* mcache_clear() moves it */

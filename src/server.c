@@ -80,14 +80,42 @@ void server_send_empty(h2o_req_t *req, int status, const char *reason)
     server_send_body(req, NULL, 0);
 }
 
+/* The error body of every status with its default message, rendered once:
+ * refusals are the commonest answer under a flood. */
+static struct {
+    char body[256];
+    size_t len;
+} default_error[TG_STATUS_COUNT];
+static pthread_once_t default_error_once = PTHREAD_ONCE_INIT;
+
+static void render_default_errors(void)
+{
+    for (int rc = 0; rc < TG_STATUS_COUNT; rc++) {
+        const tg_status_info *info = tg_status_info_of((tg_status)rc);
+        size_t pos = 0;
+        if (jsonout_raw(default_error[rc].body, sizeof default_error[rc].body, &pos, "{\"ErrorCode\":") == TG_OK &&
+            jsonout_string(default_error[rc].body, sizeof default_error[rc].body, &pos, info->error_code) == TG_OK &&
+            jsonout_raw(default_error[rc].body, sizeof default_error[rc].body, &pos, ",\"Message\":") == TG_OK &&
+            jsonout_string(default_error[rc].body, sizeof default_error[rc].body, &pos, info->message) == TG_OK &&
+            jsonout_raw(default_error[rc].body, sizeof default_error[rc].body, &pos, "}") == TG_OK)
+            default_error[rc].len = pos; /* else 0: rendered on every use */
+    }
+}
+
 void server_send_error(h2o_req_t *req, tg_status rc, const char *message)
 {
     const tg_status_info *info = tg_status_info_of(rc);
     char body[1024];
     size_t pos = 0;
 
-    if (message == NULL)
+    if (message == NULL) {
+        pthread_once(&default_error_once, render_default_errors);
+        if ((int)rc >= 0 && (int)rc < TG_STATUS_COUNT && default_error[rc].len != 0) {
+            server_send_json(req, info->http_status, info->reason, default_error[rc].body, default_error[rc].len);
+            return;
+        }
         message = info->message;
+    }
     if (jsonout_raw(body, sizeof body, &pos, "{\"ErrorCode\":") != TG_OK ||
         jsonout_string(body, sizeof body, &pos, info->error_code) != TG_OK ||
         jsonout_raw(body, sizeof body, &pos, ",\"Message\":") != TG_OK ||
