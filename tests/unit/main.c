@@ -5,6 +5,19 @@
 
 int unit_passed, unit_failed;
 
+int unit_hex_eq(const unsigned char *got, size_t len, const char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    if (strlen(hex) != 2 * len)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (hex[2 * i] != digits[got[i] >> 4] || hex[2 * i + 1] != digits[got[i] & 15])
+            return 0;
+    }
+    return 1;
+}
+
 #define UNIT_GROUPS(X)                                                                                       \
     X(status) X(base32) X(base64url) X(totp) X(crypto) X(crypto_reuse) X(token) X(login) X(merchant) X(store)    \
         X(writer) X(revset) X(tokcache) X(mcache) X(expiry) X(log) X(lockout) X(throttle) X(netaddr)

@@ -61,19 +61,6 @@ static const uint8_t a3_sig[64] = {
     0xa6, 0x65, 0x90, 0xc5, 0xf2, 0x93, 0x50, 0x9a, 0x8f, 0x3f, 0x7f, 0x8a, 0x83, 0xa3, 0x54, 0xd5,
 };
 
-static int hex_eq(const uint8_t *got, size_t len, const char *hex)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    if (strlen(hex) != 2 * len)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (hex[2 * i] != digits[got[i] >> 4] || hex[2 * i + 1] != digits[got[i] & 15])
-            return 0;
-    }
-    return 1;
-}
-
 /* Opens sealed (of length len) under key_a/aad and expects TG_ERR_CRYPTO. */
 static int open_fails(const uint8_t *sealed, size_t len, const uint8_t *aad, size_t aad_len)
 {
@@ -241,12 +228,12 @@ static void test_hmac(void)
 
     /* RFC 2202 section 3, test case 2 (HMAC-SHA-1) */
     CHECK(tg_hmac(out, &out_len, TG_HASH_SHA1, key, 4, msg, 28) == TG_OK);
-    CHECK(out_len == 20 && hex_eq(out, out_len, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
+    CHECK(out_len == 20 && unit_hex_eq(out, out_len, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
     /* RFC 4231 section 4.3, test case 2 */
     CHECK(tg_hmac(out, &out_len, TG_HASH_SHA256, key, 4, msg, 28) == TG_OK);
-    CHECK(out_len == 32 && hex_eq(out, out_len, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+    CHECK(out_len == 32 && unit_hex_eq(out, out_len, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
     CHECK(tg_hmac(out, &out_len, TG_HASH_SHA512, key, 4, msg, 28) == TG_OK);
-    CHECK(out_len == 64 && hex_eq(out, out_len,
+    CHECK(out_len == 64 && unit_hex_eq(out, out_len,
                                   "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
                                   "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"));
     /* an unknown algorithm is refused */
@@ -410,7 +397,7 @@ static void test_random_sha(void)
     CHECK(memcmp(a, b, sizeof a) != 0);
     /* FIPS 180-2 "abc" */
     tg_sha256(d, "abc", 3);
-    CHECK(hex_eq(d, sizeof d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    CHECK(unit_hex_eq(d, sizeof d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
 void test_crypto(void);

@@ -51,26 +51,13 @@ static const hmac_case hmac_cases[] = {
 };
 #define HMAC_CASES (sizeof hmac_cases / sizeof hmac_cases[0])
 
-static int hex_eq(const uint8_t *got, size_t len, const char *hex)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    if (strlen(hex) != 2 * len)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (hex[2 * i] != digits[got[i] >> 4] || hex[2 * i + 1] != digits[got[i] & 15])
-            return 0;
-    }
-    return 1;
-}
-
 static int hmac_case_ok(const hmac_case *c)
 {
     uint8_t out[TG_HMAC_MAX_LEN];
     size_t out_len = 0;
 
     return tg_hmac(out, &out_len, c->alg, c->key, c->key_len, (const uint8_t *)c->msg, strlen(c->msg)) == TG_OK &&
-           hex_eq(out, out_len, c->hex);
+           unit_hex_eq(out, out_len, c->hex);
 }
 
 /* Runs every case in an order that changes with seed; returns the failures. */
@@ -250,7 +237,7 @@ static void *worker_main(void *arg)
         w->failed += hmac_mixed(w->seed + (unsigned)i, 1);
         w->failed += aead_mixed(w->seed + (unsigned)i, 1);
         tg_sha256(d, "abc", 3);
-        w->failed += !hex_eq(d, sizeof d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        w->failed += !unit_hex_eq(d, sizeof d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         w->failed += es256_aba(i % 2 ? w->a : w->b, own, msg);
         if (i % 10 == 9) {
             tg_eckey_free(own);

@@ -12,6 +12,9 @@
 
 extern int unit_passed, unit_failed;
 
+/* 1 when got[0..len) written in lower-case hex is exactly hex. */
+int unit_hex_eq(const unsigned char *got, size_t len, const char *hex);
+
 #define CHECK(cond)                                                                                          \
     do {                                                                                                     \
         if (cond) {                                                                                          \
