@@ -28,7 +28,11 @@
 #define DRAIN_TIMEOUT_MS 5000
 #define LOOP_TICK_MS 100
 #define TOKEN_CACHE_SLOTS 32768 /* per loop; about 3.5 MiB */
-#define MERCHANT_CACHE_ENTRIES 65536 /* per loop; about 15 MiB once all used */
+/* merchant cache entries of the whole server (about 250 bytes each, 32 MiB
+ * in all once used), shared out among the loops, but never fewer than
+ * MERCHANT_CACHE_MIN per loop */
+#define MERCHANT_CACHE_ENTRIES 131072
+#define MERCHANT_CACHE_MIN 4096
 #define THROTTLE_CLIENTS 65536  /* client addresses remembered; about 5 MiB */
 
 static atomic_int stopping;
@@ -296,7 +300,7 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
     loop->app = app;
     if ((rc = tokcache_init(&loop->tokens, TOKEN_CACHE_SLOTS)) != TG_OK)
         return rc;
-    if ((rc = mcache_init(&loop->merchants, MERCHANT_CACHE_ENTRIES)) != TG_OK)
+    if ((rc = mcache_init(&loop->merchants, loop->merchant_cache_entries)) != TG_OK)
         return rc;
     loop->merchant_generation = -1;
     if ((rc = store_open(&loop->reader, app->cfg->data_dir)) != TG_OK)
@@ -659,6 +663,9 @@ tg_status server_run(const server_config *cfg)
     }
     for (unsigned i = 0; i < nthreads; i++) {
         loops[i].listen_fd = -1;
+        loops[i].merchant_cache_entries = MERCHANT_CACHE_ENTRIES / nthreads;
+        if (loops[i].merchant_cache_entries < MERCHANT_CACHE_MIN)
+            loops[i].merchant_cache_entries = MERCHANT_CACHE_MIN;
         if ((rc = listen_on(&loops[i].listen_fd, cfg->listen_host, port, i == 0)) != TG_OK)
             goto out;
         if (port == 0)

@@ -94,6 +94,7 @@ typedef struct tg_loop {
     size_t inflight; /* requests waiting on the writer; shutdown waits for them */
     tokcache tokens; /* tokens this loop has verified */
     mcache merchants; /* merchant look-ups, true while the store's merchant generation stays */
+    size_t merchant_cache_entries; /* its size, set before loop_init */
     int64_t merchant_generation;    /* that generation; -1 when unknown (then the cache is not used) */
     int64_t generation_checked_ms;  /* when it was last read; 0: not in this loop turn */
     char known_merchant_id[MERCHANT_ID_MAX + 1]; /* any merchant id, for balance_lookup() */
