@@ -253,31 +253,18 @@ static tg_status issue_token(pending_write *p, const tg_app *app, const merchant
     return TG_OK;
 }
 
-static void free_job(writer_job *job)
-{
-    free(job);
-}
-
-/* Counts a failed code of m in the store, without waiting for the commit:
- * the 401 goes out at once, as it does for an unknown key, so the two
- * cannot be told apart by their timing (the count reaches the writer within
- * SERVER_FAILURE_FLUSH_MS, see server_defer_write).  The count is exact all
- * the same: the writer applies failures and logins in order, in its
- * transactions. */
+/* Counts a failed code of m (NULL: an unknown key, which counts nothing
+ * but costs the same) without waiting for the commit: the 401 goes out at
+ * once, so a wrong code and an unknown key cannot be told apart by their
+ * timing (the count reaches the writer within SERVER_FAILURE_FLUSH_MS, see
+ * server_defer_failure).  The count is exact all the same: the writer
+ * applies failures and logins in order, in its transactions. */
 static void count_failure(tg_loop *loop, const merchant *m, int64_t now)
 {
-    const tg_app *app = loop->app;
-    writer_job *job;
-
     /* lockout off: nothing to count, and no store write for a refusal */
-    if (app->cfg->lockout.after == 0 || (job = calloc(1, sizeof *job)) == NULL)
+    if (loop->app->cfg->lockout.after == 0)
         return;
-    job->write.kind = STORE_WRITE_LOGIN_FAILURE;
-    memcpy(job->write.merchant_id, m->id, sizeof job->write.merchant_id);
-    job->write.issued_at = now;
-    job->write.lockout = app->cfg->lockout;
-    job->done = free_job;
-    server_defer_write(loop, job);
+    server_defer_failure(loop, m != NULL ? m->id : NULL, now);
 }
 
 /*
@@ -379,7 +366,7 @@ void handle_totp_generate(tg_loop *loop, h2o_req_t *req)
         log_session("login", found ? "invalid_code" : "unknown_key", found ? m.id : NULL, client, NULL);
         if (have_who)
             throttle_failed(app->throttle, &who, monotonic_seconds());
-        if (found != NULL && rc == TG_ERR_INVALID_CREDENTIALS)
+        if (rc == TG_ERR_INVALID_CREDENTIALS)
             count_failure(loop, found, now);
         goto out;
     }

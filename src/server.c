@@ -357,16 +357,24 @@ static void loop_dispose(tg_loop *loop)
     mcache_dispose(&loop->merchants);
 }
 
-void server_defer_write(tg_loop *loop, writer_job *job)
+void server_defer_failure(tg_loop *loop, const char *merchant_id, int64_t at)
 {
-    job->next = NULL;
-    if (loop->failures_tail != NULL) {
-        loop->failures_tail->next = job;
-    } else {
-        loop->failures_head = job;
-        loop->failures_since_ms = now_ms();
+    server_failure *f = &loop->failure_scratch;
+
+    if (merchant_id != NULL) {
+        if (loop->nfailures == SERVER_FAILURES_MAX)
+            server_flush_deferred(loop, 1);
+        if (loop->nfailures == 0)
+            loop->failures_since_ms = now_ms();
+        f = &loop->failures[loop->nfailures++];
     }
-    loop->failures_tail = job;
+    snprintf(f->merchant_id, sizeof f->merchant_id, "%s", merchant_id != NULL ? merchant_id : "");
+    f->at = at;
+}
+
+static void free_job(writer_job *job)
+{
+    free(job);
 }
 
 /*
@@ -380,10 +388,33 @@ void server_defer_write(tg_loop *loop, writer_job *job)
  */
 void server_flush_deferred(tg_loop *loop, int force)
 {
-    if (loop->failures_head == NULL || (!force && now_ms() - loop->failures_since_ms < SERVER_FAILURE_FLUSH_MS))
+    writer_job *head = NULL, *tail = NULL;
+    size_t lost = 0;
+
+    if (loop->nfailures == 0 || (!force && now_ms() - loop->failures_since_ms < SERVER_FAILURE_FLUSH_MS))
         return;
-    writer_submit_chain(loop->app->writer, loop->failures_head, loop->failures_tail);
-    loop->failures_head = loop->failures_tail = NULL;
+    for (size_t i = 0; i < loop->nfailures; i++) {
+        writer_job *job = calloc(1, sizeof *job);
+        if (job == NULL) {
+            lost++;
+            continue;
+        }
+        job->write.kind = STORE_WRITE_LOGIN_FAILURE;
+        memcpy(job->write.merchant_id, loop->failures[i].merchant_id, sizeof job->write.merchant_id);
+        job->write.issued_at = loop->failures[i].at;
+        job->write.lockout = loop->app->cfg->lockout;
+        job->done = free_job;
+        if (tail != NULL)
+            tail->next = job;
+        else
+            head = job;
+        tail = job;
+    }
+    loop->nfailures = 0;
+    if (lost > 0)
+        log_event(LOG_ERROR, "failure_count_lost", "hint", "out of memory: some failed codes were not counted", NULL);
+    if (head != NULL)
+        writer_submit_chain(loop->app->writer, head, tail);
 }
 
 int server_merchant_cache_ready(tg_loop *loop)
@@ -425,7 +456,7 @@ static void *loop_main(void *arg)
         return NULL;
     }
     while (!atomic_load(&stopping)) {
-        h2o_evloop_run(loop->ctx.loop, loop->failures_head != NULL ? SERVER_FAILURE_FLUSH_MS : LOOP_TICK_MS);
+        h2o_evloop_run(loop->ctx.loop, loop->nfailures != 0 ? SERVER_FAILURE_FLUSH_MS : LOOP_TICK_MS);
         server_flush_deferred(loop, 0);
         loop->reader->ops->read_release(loop->reader); /* never wait holding a snapshot */
         loop->generation_checked_ms = 0;                /* read it again in the next turn */

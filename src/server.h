@@ -74,6 +74,14 @@ typedef struct tg_app {
     atomic_uint connections;
 } tg_app;
 
+/* A failed code waiting to be counted by the writer. */
+typedef struct server_failure {
+    char merchant_id[MERCHANT_ID_MAX + 1];
+    int64_t at;
+} server_failure;
+
+#define SERVER_FAILURES_MAX 1024 /* per loop; a full queue is handed over at once */
+
 /* A message from another thread, run on the loop thread by cb. */
 typedef struct loop_message {
     h2o_multithread_message_t super;
@@ -98,7 +106,9 @@ typedef struct tg_loop {
     int64_t merchant_generation;    /* that generation; -1 when unknown (then the cache is not used) */
     int64_t generation_checked_ms;  /* when it was last read; 0: not in this loop turn */
     char known_merchant_id[MERCHANT_ID_MAX + 1]; /* any merchant id, for balance_lookup() */
-    writer_job *failures_head, *failures_tail;    /* failed codes not yet handed to the writer */
+    server_failure failures[SERVER_FAILURES_MAX]; /* failed codes not yet handed to the writer */
+    size_t nfailures;
+    server_failure failure_scratch;               /* written for a refusal that counts nothing */
     int64_t failures_since_ms;                    /* when the oldest of them was queued */
     uint8_t absent_key_hash[TG_SHA256_LEN];       /* a key hash no merchant has */
     int thread_started;
@@ -112,9 +122,12 @@ typedef struct tg_loop {
 /* Serves until SIGINT or SIGTERM, then drains and returns. */
 tg_status server_run(const server_config *cfg);
 
-/* Queues a failed-code count for the writer; the loop hands the queue over
- * every SERVER_FAILURE_FLUSH_MS (see server.c).  Loop thread only. */
-void server_defer_write(tg_loop *loop, writer_job *job);
+/* Queues a failed code of merchant_id at `at` for the writer to count; the
+ * loop hands the queue over every SERVER_FAILURE_FLUSH_MS (see server.c).
+ * merchant_id NULL queues nothing but does the same work (a refusal of an
+ * unknown key, so that both cost the same).  Allocates nothing.  Loop
+ * thread only. */
+void server_defer_failure(tg_loop *loop, const char *merchant_id, int64_t at);
 
 #define SERVER_FAILURE_FLUSH_MS 5
 
