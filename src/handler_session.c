@@ -405,6 +405,17 @@ out:
 
 /* ---- token checks ---- */
 
+/* The characters of RFC 6750's b64token (RFC 7235 token68). */
+static const unsigned char token68[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1, ['='] = 1,
+};
+
 /*
  * The credentials of an "Authorization: Bearer <credentials>" header
  * (RFC 6750 section 2.1).  Returns -1 without the header, 0 when it is not a
@@ -430,10 +441,7 @@ static int bearer_credentials(h2o_req_t *req, const char **cred, size_t *len)
     if (n == 0)
         return 0;
     for (size_t k = 0; k < n; k++) {
-        char c = v[k];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
-        if (!ok)
+        if (!token68[(unsigned char)v[k]])
             return 0;
     }
     *cred = v;
@@ -455,7 +463,7 @@ static tg_status check_token(tg_loop *loop, const char *token, size_t len, int64
         return TG_ERR_TOKEN_INVALID;
     tg_sha256(key, token, len);
     if (tokcache_get(&loop->tokens, key, now, SESSION_NBF_LEEWAY, claims)) {
-        snprintf(claims->iss, sizeof claims->iss, "%s", app->cfg->issuer);
+        memcpy(claims->iss, app->cfg->issuer, sizeof claims->iss); /* both TOKEN_ISS_MAX + 1 bytes */
     } else {
         pthread_rwlock_rdlock(&app->keyring_lock);
         rc = token_verify(claims, token, len, app->keyring->keys, app->keyring->count, now, SESSION_NBF_LEEWAY,
@@ -486,6 +494,22 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, v.base, v.len);
 }
 
+/* v >= 0 in decimal, without snprintf's format parsing on the verify path. */
+static void decimal(char out[24], int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, i = 0;
+    uint64_t u = v < 0 ? 0 : (uint64_t)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    while (n > 0)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+}
+
 void handle_session_verify(tg_loop *loop, h2o_req_t *req)
 {
     const char *token = NULL;
@@ -502,7 +526,7 @@ void handle_session_verify(tg_loop *loop, h2o_req_t *req)
         send_unauthorized(req, "Bearer error=\"invalid_token\"");
         return;
     }
-    snprintf(exp, sizeof exp, "%lld", (long long)claims.exp);
+    decimal(exp, claims.exp);
     add_header(req, "x-merchant-id", claims.sub);
     add_header(req, "x-session-expires", exp);
     server_send_empty(req, 200, "OK");

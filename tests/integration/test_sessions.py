@@ -252,6 +252,9 @@ def test_verify_refuses_malformed_and_tampered(make_server, data_dir):
         "empty bearer": "Bearer ",
         "basic": "Basic xxx",
         "basic with the token": "Basic " + tok,
+        "a character outside b64token": "Bearer " + tok[:10] + "!" + tok[11:],
+        "a space inside": "Bearer " + tok[:10] + " " + tok[11:],
+        "a byte above 127": "Bearer " + tok[:10] + "\u00e9" + tok[11:],
     }
     for what, auth in cases.items():
         assert_invalid(srv, auth=auth, what=what)
