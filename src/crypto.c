@@ -171,24 +171,36 @@ static EVP_MAC_CTX *hmac_ctx(thread_ctx *t, tg_hash_alg alg)
     return ctx;
 }
 
-tg_status tg_hmac(uint8_t out[TG_HMAC_MAX_LEN], size_t *out_len, tg_hash_alg alg, const uint8_t *key,
-                  size_t key_len, const uint8_t *msg, size_t msg_len)
+tg_status tg_hmac_each(uint8_t *out, size_t *out_len, tg_hash_alg alg, const uint8_t *key, size_t key_len,
+                       const uint8_t *msgs, size_t msg_len, size_t n)
 {
     static const uint8_t no_key[1];
     thread_ctx *t;
     EVP_MAC_CTX *ctx;
     size_t len = 0;
 
-    if ((unsigned)alg >= HASH_ALG_COUNT || key_len > INT32_MAX)
+    if ((unsigned)alg >= HASH_ALG_COUNT || key_len > INT32_MAX || n == 0)
         return TG_ERR_INVALID_ARG;
     if ((t = thread_ctx_get()) == NULL || (ctx = hmac_ctx(t, alg)) == NULL)
         return TG_ERR_NOMEM;
     /* a NULL key would tell EVP_MAC_init to keep the previous caller's key */
-    if (EVP_MAC_init(ctx, key != NULL ? key : no_key, key != NULL ? key_len : 0, NULL) != 1 ||
-        EVP_MAC_update(ctx, msg, msg_len) != 1 || EVP_MAC_final(ctx, out, &len, TG_HMAC_MAX_LEN) != 1)
+    if (EVP_MAC_init(ctx, key != NULL ? key : no_key, key != NULL ? key_len : 0, NULL) != 1)
         return TG_ERR_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        /* after the first: NULL keeps the key just set, without keying again */
+        if ((i > 0 && EVP_MAC_init(ctx, NULL, 0, NULL) != 1) ||
+            EVP_MAC_update(ctx, msgs + i * msg_len, msg_len) != 1 ||
+            EVP_MAC_final(ctx, out + i * TG_HMAC_MAX_LEN, &len, TG_HMAC_MAX_LEN) != 1)
+            return TG_ERR_INTERNAL;
+    }
     *out_len = len;
     return TG_OK;
+}
+
+tg_status tg_hmac(uint8_t out[TG_HMAC_MAX_LEN], size_t *out_len, tg_hash_alg alg, const uint8_t *key,
+                  size_t key_len, const uint8_t *msg, size_t msg_len)
+{
+    return tg_hmac_each(out, out_len, alg, key, key_len, msg, msg_len, 1);
 }
 
 int tg_memeq(const void *a, const void *b, size_t len)

@@ -140,6 +140,44 @@ static void test_hmac_interleaved(void)
     CHECK(hmac_mixed(3, 8) == 0);
 }
 
+/* tg_hmac_each: each of n MACs under one key set-up equals tg_hmac's, for
+ * every algorithm, and a call under another key does not keep the first. */
+static void test_hmac_each(void)
+{
+    static const tg_hash_alg algs[] = {TG_HASH_SHA1, TG_HASH_SHA256, TG_HASH_SHA512};
+    uint8_t key1[20], key2[37], msgs[5 * 8], many[5 * TG_HMAC_MAX_LEN], one[TG_HMAC_MAX_LEN];
+    size_t many_len = 0, one_len = 0;
+    int same = 1;
+
+    memset(key1, 0x31, sizeof key1);
+    memset(key2, 0x52, sizeof key2);
+    for (size_t i = 0; i < sizeof msgs; i++)
+        msgs[i] = (uint8_t)(i * 7 + 1);
+    for (size_t a = 0; a < 3; a++) {
+        for (size_t n = 1; n <= 5; n++) {
+            const uint8_t *key = n % 2 ? key1 : key2;
+            size_t key_len = n % 2 ? sizeof key1 : sizeof key2;
+            CHECK(tg_hmac_each(many, &many_len, algs[a], key, key_len, msgs, 8, n) == TG_OK);
+            for (size_t i = 0; i < n; i++) {
+                same &= tg_hmac(one, &one_len, algs[a], key, key_len, msgs + 8 * i, 8) == TG_OK &&
+                        one_len == many_len && memcmp(one, many + i * TG_HMAC_MAX_LEN, one_len) == 0;
+            }
+        }
+    }
+    CHECK(same);
+    /* RFC 2202 case 1 (key 0x0b x 20, "Hi There") twice in one call, after a call under another key */
+    {
+        uint8_t k[20], two[2 * TG_HMAC_MAX_LEN];
+        memset(k, 0x0b, sizeof k);
+        CHECK(tg_hmac_each(many, &many_len, TG_HASH_SHA1, key2, sizeof key2, msgs, 8, 3) == TG_OK);
+        CHECK(tg_hmac_each(two, &many_len, TG_HASH_SHA1, k, sizeof k, (const uint8_t *)"Hi ThereHi There", 8, 2) ==
+              TG_OK);
+        CHECK(many_len == 20 && unit_hex_eq(two, 20, "b617318655057264e28bc0b6fb378c8ef146be00") &&
+              unit_hex_eq(two + TG_HMAC_MAX_LEN, 20, "b617318655057264e28bc0b6fb378c8ef146be00"));
+    }
+    CHECK(tg_hmac_each(many, &many_len, TG_HASH_SHA1, key1, sizeof key1, msgs, 8, 0) == TG_ERR_INVALID_ARG);
+}
+
 static void test_aead_interleaved(void)
 {
     CHECK(aead_mixed(1, 4) == 0);
@@ -283,6 +321,7 @@ void test_crypto_reuse(void);
 void test_crypto_reuse(void)
 {
     test_hmac_interleaved();
+    test_hmac_each();
     test_aead_interleaved();
     test_es256_key_switching();
     test_threads();
