@@ -39,17 +39,20 @@ tg_status token_thumbprint(char kid[TOKEN_KID_LEN + 1], const tg_eckey *key)
     return TG_OK;
 }
 
-/* base64url's 64 characters in ASCII order: strcmp order is numeric order */
-static const char sorted_b64url[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+/* base 62 digits in ASCII order: strcmp order is numeric order */
+static const char base62_sorted[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 void token_jti_at(char jti[TOKEN_JTI_LEN + 1], int64_t unix_ms, const uint8_t rnd[TOKEN_JTI_RANDOM_LEN])
 {
-    uint64_t t = (uint64_t)unix_ms & ((UINT64_C(1) << 48) - 1);
+    uint64_t t = (uint64_t)unix_ms % TOKEN_JTI_TIME_LIMIT;
 
-    /* 48 bits of milliseconds, 8 characters, most significant first */
-    for (int i = 0; i < 8; i++)
-        jti[i] = sorted_b64url[(t >> (42 - 6 * i)) & 63];
-    /* 80 random bits: 14 characters, and the terminating NUL */
+    /* the milliseconds in 8 base-62 digits, most significant first: never a
+     * leading '-' (which would look like an option on a command line) */
+    for (int i = 7; i >= 0; i--) {
+        jti[i] = base62_sorted[t % 62];
+        t /= 62;
+    }
+    /* 80 random bits: 14 base64url characters, and the terminating NUL */
     base64url_encode(jti + 8, rnd, TOKEN_JTI_RANDOM_LEN);
 }
 
