@@ -190,7 +190,7 @@ static const char *const migrations[] = {
      * random place (a random 4 KiB page written to the WAL and again by the
      * checkpoint: half of a login's disk writes); only the rare revocation of
      * a merchant's sessions used it, which now scans the live sessions. */
-    "DROP INDEX sessions_by_merchant;",
+    "DROP INDEX IF EXISTS sessions_by_merchant;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
