@@ -53,6 +53,7 @@ enum stmt_id {
     ST_MERCHANT_GET,
     ST_MERCHANT_BY_KEY,
     ST_MERCHANT_LIST,
+    ST_MERCHANT_ANY,
     ST_MERCHANT_SET_ENABLED,
     ST_MERCHANT_SET_SECRET,
     ST_LOGIN_ADVANCE,
@@ -91,6 +92,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MERCHANT_GET] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE id = ?",
     [ST_MERCHANT_BY_KEY] = "SELECT " MERCHANT_COLUMNS " FROM merchants WHERE api_key_hash = ?",
     [ST_MERCHANT_LIST] = "SELECT " MERCHANT_COLUMNS " FROM merchants ORDER BY created_at, id",
+    [ST_MERCHANT_ANY] = "SELECT " MERCHANT_COLUMNS " FROM merchants LIMIT 1",
     [ST_MERCHANT_SET_ENABLED] = "UPDATE merchants SET enabled = ? WHERE id = ?",
     /* a new secret has no used codes, and its steps may count another period */
     [ST_MERCHANT_SET_SECRET] = "UPDATE merchants SET secret_sealed = ?, algorithm = ?, digits = ?, period = ?, "
@@ -581,6 +583,13 @@ static tg_status sqlite_merchant_find_by_key_hash(store *s, const uint8_t hash[T
 
     sqlite3_bind_blob(st, 1, hash, TG_SHA256_LEN, SQLITE_STATIC);
     return select_merchant(ss, st, out);
+}
+
+static tg_status sqlite_merchant_any(store *s, merchant *out)
+{
+    sqlite_store *ss = self_of(s);
+
+    return select_merchant(ss, stmt_get(ss, ST_MERCHANT_ANY), out);
 }
 
 static tg_status sqlite_merchant_list(store *s, store_merchant_each_fn each, void *ctx)
@@ -1087,6 +1096,7 @@ static const store_ops sqlite_ops = {
     .merchant_find_by_key_hash = sqlite_merchant_find_by_key_hash,
     .read_snapshot = sqlite_read_snapshot,
     .read_release = sqlite_read_release,
+    .merchant_any = sqlite_merchant_any,
     .merchant_list = sqlite_merchant_list,
     .merchant_set_enabled = sqlite_merchant_set_enabled,
     .merchant_set_secret = sqlite_merchant_set_secret,
