@@ -284,13 +284,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Keeps the first merchant's id and stops the listing. */
-static tg_status remember_first_merchant(void *ctx, const merchant *m)
+/* Keeps some merchant's id (merchant_any: one row, where listing the
+ * merchants sorted all of them: 1.2 s at start with 1M). */
+static void remember_a_merchant(tg_loop *loop)
 {
-    tg_loop *loop = ctx;
+    merchant m;
 
-    memcpy(loop->known_merchant_id, m->id, sizeof loop->known_merchant_id);
-    return TG_ERR_CONFLICT; /* any error stops merchant_list */
+    if (loop->reader->ops->merchant_any(loop->reader, &m) == TG_OK)
+        memcpy(loop->known_merchant_id, m.id, sizeof loop->known_merchant_id);
+    tg_cleanse(&m, sizeof m);
 }
 
 static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
@@ -307,7 +309,7 @@ static tg_status loop_init(tg_loop *loop, tg_app *app, h2o_globalconf_t *config)
         return rc;
     if ((rc = tg_random_bytes(loop->absent_key_hash, sizeof loop->absent_key_hash)) != TG_OK)
         return rc;
-    (void)loop->reader->ops->merchant_list(loop->reader, remember_first_merchant, loop);
+    remember_a_merchant(loop);
     loop->reader->ops->read_snapshot(loop->reader, SERVER_SNAPSHOT_MS);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), config);
     loop->accept_ctx.ctx = &loop->ctx;

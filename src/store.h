@@ -151,6 +151,9 @@ typedef struct store_ops {
      * may use them while it reads the same number.  Read in the snapshot.
      */
     tg_status (*merchant_generation)(store *s, int64_t *out);
+    /* some one merchant (which one is unspecified), without reading the
+     * others; TG_ERR_NOT_FOUND when there is none */
+    tg_status (*merchant_any)(store *s, merchant *out);
     /* calls each for every merchant in creation order; stops at the first error it returns */
     tg_status (*merchant_list)(store *s, store_merchant_each_fn each, void *ctx);
     /* disabling also revokes the merchant's live sessions at now, in the same transaction */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -38,14 +39,35 @@ tg_status token_thumbprint(char kid[TOKEN_KID_LEN + 1], const tg_eckey *key)
     return TG_OK;
 }
 
+/* base 62 digits in ASCII order: strcmp order is numeric order */
+static const char base62_sorted[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void token_jti_at(char jti[TOKEN_JTI_LEN + 1], int64_t unix_ms, const uint8_t rnd[TOKEN_JTI_RANDOM_LEN])
+{
+    uint64_t t = (uint64_t)unix_ms % TOKEN_JTI_TIME_LIMIT;
+
+    /* the milliseconds in 8 base-62 digits, most significant first: never a
+     * leading '-' (which would look like an option on a command line) */
+    for (int i = 7; i >= 0; i--) {
+        jti[i] = base62_sorted[t % 62];
+        t /= 62;
+    }
+    /* 80 random bits: 14 base64url characters, and the terminating NUL */
+    base64url_encode(jti + 8, rnd, TOKEN_JTI_RANDOM_LEN);
+}
+
 tg_status token_new_jti(char jti[TOKEN_JTI_LEN + 1])
 {
-    uint8_t raw[16];
-    tg_status rc = tg_random_bytes(raw, sizeof raw);
+    uint8_t rnd[TOKEN_JTI_RANDOM_LEN];
+    struct timespec ts;
+    tg_status rc;
 
-    if (rc == TG_OK)
-        base64url_encode(jti, raw, sizeof raw);
-    return rc;
+    if ((rc = tg_random_bytes(rnd, sizeof rnd)) != TG_OK)
+        return rc;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    token_jti_at(jti, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, rnd);
+    tg_cleanse(rnd, sizeof rnd);
+    return TG_OK;
 }
 
 /* snprintf at *pos, failing on truncation */

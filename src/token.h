@@ -19,7 +19,7 @@
 #include "status.h"
 
 #define TOKEN_KID_LEN 43     /* base64url of a SHA-256 thumbprint */
-#define TOKEN_JTI_LEN 22     /* base64url of 128 random bits */
+#define TOKEN_JTI_LEN 22     /* time + 80 random bits, base64url characters (token_new_jti) */
 #define TOKEN_ISS_MAX 128
 #define TOKEN_SUB_MAX 64
 #define TOKEN_MAX_LEN 1024   /* our tokens are ~ 400 bytes; anything longer is refused */
@@ -40,8 +40,19 @@ typedef struct token_key {
 /* RFC 7638 JWK thumbprint (SHA-256, base64url) of key's public part. */
 tg_status token_thumbprint(char kid[TOKEN_KID_LEN + 1], const tg_eckey *key);
 
-/* 128 random bits, base64url: a fresh jti. */
+/*
+ * A fresh jti: 22 base64url characters, opaque to clients.  The first 8
+ * are the current Unix time in milliseconds in base 62 ([0-9A-Za-z], most
+ * significant first, so jtis sort by creation time under strcmp/memcmp, and
+ * none begins with '-'); the other 14 are 80 random bits, base64url.  Time
+ * order makes the session inserts append to the jti index instead of
+ * dirtying a random page of it.
+ */
+#define TOKEN_JTI_TIME_LIMIT UINT64_C(218340105584896) /* 62^8 ms: the year 8888 */
+#define TOKEN_JTI_RANDOM_LEN 10
 tg_status token_new_jti(char jti[TOKEN_JTI_LEN + 1]);
+/* The jti of token_new_jti for a given time and random part (for tests). */
+void token_jti_at(char jti[TOKEN_JTI_LEN + 1], int64_t unix_ms, const uint8_t rnd[TOKEN_JTI_RANDOM_LEN]);
 
 /*
  * Signs claims with signer (a private key) and writes the compact JWT,

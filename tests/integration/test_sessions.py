@@ -759,6 +759,39 @@ def test_purge_expired_sessions_on_start(make_server, data_dir):
     assert any(e.get("event") == "purged" for e in srv.events(this_run=True))
 
 
+def test_schema_3_migrates_drops_merchant_index_and_revokes_by_scan(make_server, data_dir):
+    """A schema-3 database (with sessions_by_merchant, without the merchant
+    generation) is migrated to 5 on open: the generation and its triggers
+    exist, the index is gone, and `session revoke --merchant` still revokes
+    every live token of that merchant (and no other) within 1 s."""
+    import sqlite3
+    a = add_merchant(data_dir, name="a")
+    b = add_merchant(data_dir, name="b")
+    con = sqlite3.connect(db_path(data_dir))
+    for trigger in ("merchants_inserted", "merchants_deleted", "merchants_changed"):
+        con.execute("DROP TRIGGER " + trigger)
+    con.execute("DROP TABLE merchant_generation")
+    con.execute("CREATE INDEX sessions_by_merchant ON sessions (merchant_id, expires_at)")
+    con.execute("PRAGMA user_version = 3")
+    con.commit()
+    con.close()
+    run_cli(["session", "list"], data_dir)
+    assert db_query(data_dir, "PRAGMA user_version") == [(5,)]
+    assert db_query(data_dir, "SELECT name FROM sqlite_master WHERE name = 'sessions_by_merchant'") == []
+    assert db_query(data_dir, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == [(3,)]
+    assert db_query(data_dir, "SELECT generation FROM merchant_generation") == [(0,)]
+    srv = make_server()
+    now = wait_for_step_margin(3)
+    a_tokens = login_tokens(srv, a, 2, now)
+    b_token = login_token(srv, b, now)[0]
+    cp = run_cli(["session", "revoke", "--merchant", a["merchant_id"]], data_dir)
+    assert "revoked 2 " in cp.stdout, cp.stdout
+    took = poll_invalid(srv, a_tokens)
+    assert took is not None and took < 1.0, took
+    assert verify_status(srv, b_token) == 200
+    assert len(run_cli_json(["session", "list", "--merchant", b["merchant_id"], "--active"], data_dir)) == 1
+
+
 def test_session_revoke_jti_beginning_with_dash(data_dir):
     """A jti is base64url and one in 64 begins with '-': `session revoke
     -dQm...` must take it as the jti, not as an option (it once failed with

@@ -245,6 +245,7 @@ static void store_conformance(store *s, store_fixture *f)
     CHECK(s->ops->merchant_get(s, a.id, &got) == TG_ERR_NOT_FOUND);
     CHECK(s->ops->merchant_find_by_key_hash(s, a.api_key_hash, &got) == TG_ERR_NOT_FOUND);
     CHECK(list_count(s, &lc) == 0);
+    CHECK(s->ops->merchant_any(s, &got) == TG_ERR_NOT_FOUND);
     {
         store_signing_key k;
         CHECK(s->ops->signing_key_active(s, &k) == TG_ERR_NOT_FOUND);
@@ -260,6 +261,9 @@ static void store_conformance(store *s, store_fixture *f)
     memset(&got, 0, sizeof got);
     CHECK(s->ops->merchant_find_by_key_hash(s, b.api_key_hash, &got) == TG_OK && merchant_eq(&got, &b));
     CHECK(s->ops->merchant_find_by_key_hash(s, a.api_key_hash, &got) == TG_OK && merchant_eq(&got, &a));
+    memset(&got, 0, sizeof got);
+    CHECK(s->ops->merchant_any(s, &got) == TG_OK &&
+          (merchant_eq(&got, &a) || merchant_eq(&got, &b) || merchant_eq(&got, &c)));
     CHECK(s->ops->merchant_get(s, "m_ffffffffffffffff", &got) == TG_ERR_NOT_FOUND);
     CHECK(s->ops->merchant_get(s, "", &got) == TG_ERR_NOT_FOUND);
     CHECK(s->ops->merchant_get(s, "m_%", &got) == TG_ERR_NOT_FOUND);

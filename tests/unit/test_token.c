@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base64url.h"
 #include "crypto.h"
@@ -633,6 +634,75 @@ static void test_thumbprint_and_jti(const tg_eckey *key)
     CHECK(strcmp(j1, j2) != 0);
 }
 
+/* jtis sort by creation time (strcmp), are unique, and stay 22 base64url characters */
+static void test_jti_order(void)
+{
+    static const int64_t times[] = {0, 1, 9, 10, 35, 36, 61, 62, 63, 3843, 3844, 1700000000000,
+                                    1700000000001, 1700000000061, 1700000000062, 1800000000000,
+                                    (int64_t)TOKEN_JTI_TIME_LIMIT - 1};
+    uint8_t lo[TOKEN_JTI_RANDOM_LEN], hi[TOKEN_JTI_RANDOM_LEN];
+    char prev[TOKEN_JTI_LEN + 1], cur[TOKEN_JTI_LEN + 1], a[TOKEN_JTI_LEN + 1], b[TOKEN_JTI_LEN + 1];
+    int ordered = 1, formed = 1;
+    size_t i;
+
+    memset(lo, 0, sizeof lo);
+    memset(hi, 0xff, sizeof hi);
+    /* a later millisecond sorts after any random part of an earlier one */
+    for (i = 1; i < sizeof times / sizeof times[0]; i++) {
+        token_jti_at(prev, times[i - 1], hi);
+        token_jti_at(cur, times[i], lo);
+        ordered &= strcmp(prev, cur) < 0;
+        formed &= strlen(cur) == TOKEN_JTI_LEN && is_b64url(cur, TOKEN_JTI_LEN) && cur[0] != '-';
+    }
+    CHECK(ordered && formed);
+    /* every millisecond over 300 s: each of the last three digits wraps around */
+    ordered = 1;
+    token_jti_at(prev, 1700000000000, hi);
+    for (int64_t t = 1700000000001; t < 1700000300000; t++) {
+        token_jti_at(cur, t, lo);
+        ordered &= strcmp(prev, cur) < 0;
+        token_jti_at(prev, t, hi);
+    }
+    CHECK(ordered);
+    token_jti_at(a, 1700000000000, lo);
+    /* 1700000000000 in base 62, computed independently with /usr/bin/python3 */
+    CHECK_STR(a, "0TvcokgiAAAAAAAAAAAAAA");
+    token_jti_at(b, 1700000000000, hi);
+    CHECK_STR(b, "0Tvcokgi_____________w");
+    CHECK(is_b64url(b, TOKEN_JTI_LEN));
+
+    /* fresh ones: unique, non-decreasing in their time part, near now */
+    {
+        enum { N = 20000 };
+        char(*j)[TOKEN_JTI_LEN + 1] = calloc(N, sizeof *j);
+        int unique = 1, mono = 1, fresh = 1;
+        struct timespec ts;
+        int64_t now_ms;
+
+        CHECK(j != NULL);
+        if (j == NULL)
+            return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        for (i = 0; i < N; i++) {
+            fresh &= token_new_jti(j[i]) == TG_OK && strlen(j[i]) == TOKEN_JTI_LEN && is_b64url(j[i], TOKEN_JTI_LEN) &&
+                     j[i][0] != '-';
+            if (i > 0)
+                mono &= memcmp(j[i - 1], j[i], 8) <= 0;
+        }
+        token_jti_at(a, now_ms - 1, lo);
+        token_jti_at(b, now_ms + 60000, lo);
+        fresh &= strcmp(a, j[0]) < 0 && strcmp(j[N - 1], b) < 0;
+        qsort(j, N, sizeof *j, (int (*)(const void *, const void *))strcmp);
+        for (i = 1; i < N; i++)
+            unique &= strcmp(j[i - 1], j[i]) != 0;
+        CHECK(fresh);
+        CHECK(mono);
+        CHECK(unique);
+        free(j);
+    }
+}
+
 void test_token(void);
 void test_token(void)
 {
@@ -656,6 +726,7 @@ void test_token(void)
     test_max_len(&signer, k1);
     test_rfc7515_a3();
     test_thumbprint_and_jti(k1);
+    test_jti_order();
 out:
     tg_eckey_free(k1);
     tg_eckey_free(k2);
