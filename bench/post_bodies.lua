@@ -11,6 +11,11 @@
 -- Every wrk thread starts at its own offset (thread number * lines /
 -- BENCH_THREADS, default 1) and, with BENCH_ONCE, sends only its share.
 --
+-- With BENCH_COLD=1 (the cold refusal flood) no file is read: every request
+-- is a login with an API key never sent before ("bk_cold", the thread
+-- number and a counter: 47 characters, the length of a real key), so no
+-- cache can answer it.
+--
 -- Counts the answers by status class in response() and prints one line
 --   BENCH_JSON {...}
 -- in done(): requests, duration, status classes, socket errors and latency
@@ -44,10 +49,17 @@ local i = 0
 c2, c4, c5, cother = 0, 0, 0, 0
 t_init, t_last2xx, exhausted = 0, 0, 0
 local once = os.getenv("BENCH_ONCE") == "1"
+local cold = os.getenv("BENCH_COLD") == "1"
+local cold_headers = { ["Content-Type"] = "application/json" }
 local sent = 0
 local quota = 0 -- with BENCH_ONCE: this thread's share of the bodies
 
 function init(args)
+   if cold then
+      t_init = now()
+      t_last2xx = t_init
+      return
+   end
    local file = os.getenv("BENCH_BODIES")
    local f = assert(io.open(file, "r"), "cannot open BENCH_BODIES file " .. tostring(file))
    local headers = { ["Content-Type"] = "application/json" }
@@ -67,6 +79,11 @@ function init(args)
 end
 
 function request()
+   if cold then
+      sent = sent + 1
+      return wrk.format("POST", path, cold_headers,
+         string.format('{"API_KEY":"bk_cold%02d%038d","TOTP":"123456"}', (id or 0) % 100, sent))
+   end
    i = i + 1
    if i > n then
       i = 1
