@@ -110,3 +110,31 @@ def test_lock_and_unlock_are_seen_by_the_next_login(make_server, data_dir):
     wait_for_step_margin()
     status, body, _ = server.login(m["api_key"], code_at(m, time.time()))
     assert status == 200, body
+
+
+def test_two_servers_see_each_others_logins_and_locks(make_server, data_dir):
+    """Two servers on one data directory, each with the merchant in its cache: a code used on one is refused
+    on the other (its cached last_step is stale, the writer decides), and a lock set by one server's failures
+    is answered 429 by the other at once (the lock moves the merchant generation that both read)."""
+    m = add_merchant(data_dir)
+    args = ["--lockout-after", "3", "--throttle-attempts", "0", "--throttle-failures", "0"]
+    first, second = make_server(args), make_server(args)
+    bad = wrong_code(m)
+    wait_for_step_margin()
+    code = code_at(m, time.time())
+    assert _post_many(second, [{"API_KEY": m["api_key"], "TOTP": bad}]) == [401]  # cached by second; 1 failure
+    status, body, _ = first.login(m["api_key"], code)
+    assert status == 200, body
+    status, body, _ = second.login(m["api_key"], code)
+    assert status == 401, body  # the same code on the other server
+    # the login reset the failure count: three wrong codes on the first server lock the merchant
+    assert _post_many(first, [{"API_KEY": m["api_key"], "TOTP": bad}] * 3) == [401] * 3
+    deadline = time.monotonic() + 5
+    while True:  # the third failure reaches the writer within 5 ms
+        statuses = _post_many(first, [{"API_KEY": m["api_key"], "TOTP": bad}])
+        if statuses == [429] or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert statuses == [429]
+    status, body, _ = second.login(m["api_key"], code_at(m, time.time() + 30))
+    assert status == 429, body
