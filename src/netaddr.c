@@ -83,6 +83,23 @@ static void copy_addr(char out[NETADDR_TEXT_MAX], const char *s, size_t len)
     out[len] = '\0';
 }
 
+void netaddr_ipv4_text(char out[NETADDR_TEXT_MAX], const uint8_t bytes[4])
+{
+    size_t n = 0;
+
+    for (int i = 0; i < 4; i++) {
+        unsigned v = bytes[i];
+        if (i > 0)
+            out[n++] = '.';
+        if (v >= 100)
+            out[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            out[n++] = (char)('0' + v / 10 % 10);
+        out[n++] = (char)('0' + v % 10);
+    }
+    out[n] = '\0';
+}
+
 void netaddr_client(char out[NETADDR_TEXT_MAX], const netaddr_proxies *p, const char *peer, const char *xff,
                     size_t xff_len)
 {

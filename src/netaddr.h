@@ -36,6 +36,10 @@ int netaddr_is_trusted(const netaddr_proxies *p, const char *addr);
 
 /* Writes the client address of a request from peer and its X-Forwarded-For
  * header value (xff may be NULL). */
+/* The dotted-quad text of the IPv4 address bytes (network order), exactly
+ * as inet_ntop writes it, without its sprintf (this runs on every login). */
+void netaddr_ipv4_text(char out[NETADDR_TEXT_MAX], const uint8_t bytes[4]);
+
 void netaddr_client(char out[NETADDR_TEXT_MAX], const netaddr_proxies *p, const char *peer, const char *xff,
                     size_t xff_len);
 

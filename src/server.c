@@ -149,7 +149,7 @@ void server_client_addr(char out[NETADDR_TEXT_MAX], const tg_app *app, h2o_req_t
     if (len == 0)
         return;
     if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
+        netaddr_ipv4_text(peer, (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr.s_addr);
     else if (ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
     i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);

@@ -1,4 +1,5 @@
 /* test_netaddr.c - trusted-proxy lists and the X-Forwarded-For rule. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,9 +191,42 @@ static void client(void)
     CHECK_STR(out, "127.0.0.1");
 }
 
+/* netaddr_ipv4_text writes what inet_ntop writes, for every byte value in
+ * every position (and a pseudo-random sample of whole addresses). */
+static void ipv4_text(void)
+{
+    uint8_t b[4];
+    char got[NETADDR_TEXT_MAX], want[NETADDR_TEXT_MAX];
+    int same = 1;
+    uint32_t x = 2463534242u;
+
+    for (int pos = 0; pos < 4; pos++) {
+        for (int v = 0; v < 256; v++) {
+            memset(b, 7, sizeof b);
+            b[pos] = (uint8_t)v;
+            netaddr_ipv4_text(got, b);
+            same &= inet_ntop(AF_INET, b, want, sizeof want) != NULL && strcmp(got, want) == 0;
+        }
+    }
+    for (int i = 0; i < 10000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        memcpy(b, &x, sizeof b);
+        netaddr_ipv4_text(got, b);
+        same &= inet_ntop(AF_INET, b, want, sizeof want) != NULL && strcmp(got, want) == 0;
+    }
+    CHECK(same);
+    memcpy(b, (uint8_t[]){255, 255, 255, 255}, 4);
+    netaddr_ipv4_text(got, b);
+    CHECK_STR(got, "255.255.255.255");
+    memcpy(b, (uint8_t[]){0, 0, 0, 0}, 4);
+    netaddr_ipv4_text(got, b);
+    CHECK_STR(got, "0.0.0.0");
+}
+
 void test_netaddr(void)
 {
     add_proxy();
     is_trusted();
     client();
+    ipv4_text();
 }
