@@ -268,6 +268,19 @@ static void log_db_error(sqlite_store *ss, const char *what)
     log_event(LOG_ERROR, "store_error", "op", what, "error", sqlite3_errmsg(ss->db), NULL);
 }
 
+/* Ends a loop over the rows of st: src is the last sqlite3_step result, rc
+ * what the loop decided (an error from the caller's callback stops it).
+ * A step that ended in an error rather than SQLITE_DONE is logged as what. */
+static tg_status rows_done(sqlite_store *ss, sqlite3_stmt *st, tg_status rc, int src, const char *what)
+{
+    if (rc == TG_OK && src != SQLITE_DONE) {
+        log_db_error(ss, what);
+        rc = map_rc(src);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* Returns the prepared statement id, reset and unbound. */
 static sqlite3_stmt *stmt_get(sqlite_store *ss, enum stmt_id id)
 {
@@ -647,11 +660,7 @@ static tg_status sqlite_merchant_list(store *s, store_merchant_each_fn each, voi
         if ((rc = read_merchant(st, &m)) != TG_OK || (rc = each(ctx, &m)) != TG_OK)
             break;
     }
-    if (rc == TG_OK && src != SQLITE_DONE) {
-        log_db_error(ss, "merchant_list");
-        rc = map_rc(src);
-    }
-    sqlite3_reset(st);
+    rc = rows_done(ss, st, rc, src, "merchant_list");
     tg_cleanse(&m, sizeof m);
     return rc;
 }
@@ -829,12 +838,7 @@ static tg_status sqlite_session_list(store *s, const char *merchant_id, int acti
         if ((rc = each(ctx, &row)) != TG_OK)
             break;
     }
-    if (rc == TG_OK && src != SQLITE_DONE) {
-        log_db_error(ss, "session_list");
-        rc = map_rc(src);
-    }
-    sqlite3_reset(st);
-    return rc;
+    return rows_done(ss, st, rc, src, "session_list");
 }
 
 static tg_status sqlite_revocations_since(store *s, int64_t after_seq, store_revocation_each_fn each, void *ctx)
@@ -854,12 +858,7 @@ static tg_status sqlite_revocations_since(store *s, int64_t after_seq, store_rev
         if ((rc = each(ctx, &r)) != TG_OK)
             break;
     }
-    if (rc == TG_OK && src != SQLITE_DONE) {
-        log_db_error(ss, "revocations_since");
-        rc = map_rc(src);
-    }
-    sqlite3_reset(st);
-    return rc;
+    return rows_done(ss, st, rc, src, "revocations_since");
 }
 
 static tg_status sqlite_purge(store *s, int64_t now, int64_t expired_before, size_t *deleted)
@@ -1124,12 +1123,7 @@ static tg_status sqlite_signing_key_list(store *s, store_key_each_fn each, void 
         if ((rc = each(ctx, &k)) != TG_OK)
             break;
     }
-    if (rc == TG_OK && src != SQLITE_DONE) {
-        log_db_error(ss, "signing_key_list");
-        rc = map_rc(src);
-    }
-    sqlite3_reset(st);
-    return rc;
+    return rows_done(ss, st, rc, src, "signing_key_list");
 }
 
 static const store_ops sqlite_ops = {
