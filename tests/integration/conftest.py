@@ -214,6 +214,18 @@ class Server:
         assert self.port > 0
         return self
 
+    def start_refused(self, why):
+        """start(), expecting `serve` to exit instead of listening: asserts a non-zero exit, and fails with `why`
+        (after stopping it) if it listens."""
+        try:
+            self.start()
+        except AssertionError as e:
+            assert "exited early" in str(e), e
+        else:
+            self.stop()
+            raise AssertionError(why)
+        assert self.proc.returncode != 0
+
     def _drain(self, proc):
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")

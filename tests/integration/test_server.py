@@ -48,15 +48,7 @@ def test_port_in_use_is_refused(server, make_server, tmp_path):
     # the later --listen overrides the helper's 127.0.0.1:0
     second = make_server(args=["--listen", f"127.0.0.1:{server.port}", "--threads", "1"],
                          data=tmp_path / "other", start=False)
-    try:
-        second.start()
-    except AssertionError as e:
-        assert "exited early" in str(e), e
-    else:
-        assert second.port == server.port
-        second.stop()
-        raise AssertionError(f"a second server started on port {server.port}, which is already in use")
-    assert second.proc.returncode != 0
+    second.start_refused(f"a second server started on port {server.port}, which is already in use")
     assert any(e.get("event") == "listen_failed" for e in second.events()), second.log_lines()
     # the first server is unaffected
     status, _, _ = server.post({"API_KEY": "x", "TOTP": "123456"}, path="/nope")
@@ -81,13 +73,7 @@ def test_master_key_file_from_environment(make_server, tmp_path):
 
     key.write_text(os.urandom(32).hex() + "\n")
     wrong = make_server(env=env, data=d, start=False)
-    try:
-        wrong.start()
-    except AssertionError as e:
-        assert "exited early" in str(e), e
-    else:
-        raise AssertionError("the server started with a master key that does not match the database")
-    assert wrong.proc.returncode != 0
+    wrong.start_refused("the server started with a master key that does not match the database")
     assert any(e.get("event") == "signing_key_unseal_failed" for e in wrong.events())
 
 
@@ -98,13 +84,7 @@ def test_failed_start_logs_json_lines_only(make_server, tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("")
     srv = make_server(data=not_a_dir, start=False)
-    try:
-        srv.start()
-    except AssertionError as e:
-        assert "exited early" in str(e), e
-    else:
-        raise AssertionError("serve started on a data directory that is a regular file")
-    assert srv.proc.returncode != 0
+    srv.start_refused("serve started on a data directory that is a regular file")
     assert any(e.get("event") == "data_dir_failed" for e in srv.events())
     for line in srv.log_lines():
         assert isinstance(json.loads(line), dict), line

@@ -1,5 +1,8 @@
 /* main.c - runs every unit test group and prints "N passed, N failed". */
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -17,6 +20,25 @@ int unit_hex_eq(const unsigned char *got, size_t len, const char *hex)
     }
     return 1;
 }
+
+void unit_remove_dir(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char path[PATH_MAX + 300];
+
+    if (dp == NULL)
+        return;
+    while ((e = readdir(dp)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(dp);
+    CHECK(rmdir(dir) == 0);
+}
+
 
 #define UNIT_GROUPS(X)                                                                                       \
     X(status) X(base32) X(base64url) X(totp) X(crypto) X(crypto_reuse) X(token) X(login) X(merchant) X(store)    \

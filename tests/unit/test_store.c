@@ -7,7 +7,6 @@
  * durability across close/reopen and that handles see each other's writes).
  * test_store() runs it on the SQLite backend in a fresh mkdtemp directory.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -717,24 +716,6 @@ static tg_status sqlite_fixture_open(store_fixture *f, store **out)
     return store_open(out, f->dir);
 }
 
-static void remove_dir(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    char path[PATH_MAX + 300];
-
-    if (dp == NULL)
-        return;
-    while ((e = readdir(dp)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(dp);
-    CHECK(rmdir(dir) == 0);
-}
-
 void test_store(void);
 void test_store(void)
 {
@@ -759,6 +740,6 @@ void test_store(void)
         merchant_generation_conformance(&f);
     }
     store_close(NULL); /* does nothing */
-    remove_dir(f.dir);
+    unit_remove_dir(f.dir);
     vault_close(&test_vault);
 }

@@ -8,8 +8,6 @@
  * may succeed twice and the highest one must succeed exactly once.  No job
  * may be lost or completed twice.
  */
-#include <dirent.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -176,24 +174,6 @@ static int count_once(test_job *jobs)
             ok = 0;
     }
     return ok;
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    char path[PATH_MAX + 300];
-
-    if (dp == NULL)
-        return;
-    while ((e = readdir(dp)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(dp);
-    CHECK(rmdir(dir) == 0);
 }
 
 void test_writer(void);
@@ -376,5 +356,5 @@ void test_writer(void)
 out:
     store_close(s);
     free(jobs);
-    remove_dir(dir);
+    unit_remove_dir(dir);
 }

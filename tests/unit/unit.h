@@ -15,6 +15,10 @@ extern int unit_passed, unit_failed;
 /* 1 when got[0..len) written in lower-case hex is exactly hex. */
 int unit_hex_eq(const unsigned char *got, size_t len, const char *hex);
 
+/* Removes the files of a test's scratch directory, then the directory (a
+ * check: it must be empty by then). */
+void unit_remove_dir(const char *dir);
+
 #define CHECK(cond)                                                                                          \
     do {                                                                                                     \
         if (cond) {                                                                                          \
