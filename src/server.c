@@ -361,6 +361,7 @@ static void loop_dispose(tg_loop *loop)
 
 void server_defer_failure(tg_loop *loop, const char *merchant_id, int64_t at)
 {
+    static const char no_id[MERCHANT_ID_MAX + 1];
     server_failure *f = &loop->failure_scratch;
 
     if (merchant_id != NULL) {
@@ -370,7 +371,7 @@ void server_defer_failure(tg_loop *loop, const char *merchant_id, int64_t at)
             loop->failures_since_ms = now_ms();
         f = &loop->failures[loop->nfailures++];
     }
-    snprintf(f->merchant_id, sizeof f->merchant_id, "%s", merchant_id != NULL ? merchant_id : "");
+    memcpy(f->merchant_id, merchant_id != NULL ? merchant_id : no_id, sizeof f->merchant_id);
     f->at = at;
 }
 

@@ -124,9 +124,9 @@ tg_status server_run(const server_config *cfg);
 
 /* Queues a failed code of merchant_id at `at` for the writer to count; the
  * loop hands the queue over every SERVER_FAILURE_FLUSH_MS (see server.c).
- * merchant_id NULL queues nothing but does the same work (a refusal of an
- * unknown key, so that both cost the same).  Allocates nothing.  Loop
- * thread only. */
+ * merchant_id (MERCHANT_ID_MAX + 1 bytes, as in a merchant record) NULL
+ * queues nothing but does the same work (a refusal of an unknown key, so
+ * that both cost the same).  Allocates nothing.  Loop thread only. */
 void server_defer_failure(tg_loop *loop, const char *merchant_id, int64_t at);
 
 #define SERVER_FAILURE_FLUSH_MS 5
